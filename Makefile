@@ -1,0 +1,89 @@
+# The course unit's commands. `make lab` and `make test` are all a newcomer needs;
+# everything else is for instructors (see README.md).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ASSIGNMENT := ex04
+# nbgrader shells out to alembic, which lives in the venv.
+export PATH := $(abspath $(BIN)):$(PATH)
+# Use the platformdirs layout and silence jupyter_core's notice about migrating to it.
+export JUPYTER_PLATFORM_DIRS := 1
+NBGRADER := $(BIN)/nbgrader
+LAB_ARGS ?=
+
+.PHONY: help venv lab test test-fast nbval assignment release-zip collect autograde feedback grades benchmark clean distclean
+
+help:
+	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
+	@echo "make test        set up .venv and run every check (unit tests, nbgrader round trip, nbval)"
+	@echo "make assignment  regenerate release/$(ASSIGNMENT) and the executed notebooks/$(ASSIGNMENT) from source/"
+	@echo "make release-zip zip the student version for an LMS"
+	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
+	@echo "make autograde   autograde everything in submitted/"
+	@echo "make feedback    write HTML feedback to feedback/"
+	@echo "make grades      export grades.csv"
+	@echo "make benchmark   print import and notebook run times"
+
+# ---------------------------------------------------------------- set-up (idempotent)
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Python 3.11 or newer is needed (found %d.%d); run make PYTHON=python3.11 ..." % v[:2])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# A kernel named python3 that runs this venv's Python, for JupyterLab, nbgrader and nbval.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ex04)" >/dev/null
+	touch $(STAMP)
+
+# ---------------------------------------------------------------- students
+lab: venv
+	cd release/$(ASSIGNMENT) && ../../$(BIN)/jupyter lab $(LAB_ARGS)
+
+# ---------------------------------------------------------------- checks
+test: venv
+	$(BIN)/python -m pytest tests
+	$(MAKE) --no-print-directory nbval
+
+# Unit tests only (seconds), for quick iterations on helpers/.
+test-fast: venv
+	$(BIN)/python -m pytest tests -m "not slow"
+
+nbval: venv
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		-p no:cacheprovider notebooks/$(ASSIGNMENT)
+
+# ---------------------------------------------------------------- instructors
+assignment: venv
+	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
+	$(NBGRADER) generate_solution $(ASSIGNMENT) --force
+
+release-zip: venv
+	rm -f $(ASSIGNMENT)-release.zip
+	cd release && $(abspath $(BIN))/python -m zipfile -c ../$(ASSIGNMENT)-release.zip $(ASSIGNMENT)
+	@echo "wrote $(ASSIGNMENT)-release.zip"
+
+collect: venv
+	$(NBGRADER) zip_collect $(ASSIGNMENT) --force
+
+autograde: venv
+	$(NBGRADER) autograde $(ASSIGNMENT)
+
+feedback: venv
+	$(NBGRADER) generate_feedback $(ASSIGNMENT)
+
+grades: venv
+	$(NBGRADER) export --to grades.csv
+	@echo "wrote grades.csv"
+
+benchmark: venv
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ $(ASSIGNMENT)-release.zip
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,108 @@
+"""nbgrader preprocessors for this course (used by ``nbgrader_config.py``; instructors only).
+
+Two fixes for behaviour of nbgrader 0.9 that would be unfair to students:
+
+* A test cell scores 0 when anything reaches stderr, so a correct answer scores 0 as soon as
+  a library prints a warning. :class:`StderrToStdout` moves such text to stdout in graded
+  cells before grades are computed: the text stays visible, the grade depends on errors only.
+* Feedback quotes hidden tests through tracebacks even after their source is removed.
+  :class:`HideHiddenTestTracebacks` shortens a traceback that quotes a hidden test to its
+  last line (the exception and its message).
+"""
+
+import re
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class CoursePreprocessor(Preprocessor):
+    """Base of this module's preprocessors: enabled as soon as it is listed in the config.
+
+    nbconvert registers preprocessors disabled unless told otherwise, and a disabled one is
+    skipped without a word; nbgrader's own preprocessors switch themselves on the same way.
+    """
+
+    enabled = Bool(True).tag(config=True)
+
+
+def _is_grade_code_cell(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade"))
+
+
+def hidden_test_lines(source):
+    """The non-trivial source lines between the hidden-test delimiters of one cell.
+
+    Parameters
+    ----------
+    source : str
+
+    Returns
+    -------
+    list of str
+        Stripped lines, without blank lines and without lines too short to identify
+        (such as ``)`` or ``else:``).
+    """
+    lines, inside = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN_HIDDEN:
+            inside = True
+        elif stripped == END_HIDDEN:
+            inside = False
+        elif inside and len(stripped) > 6:
+            lines.append(stripped)
+    return lines
+
+
+class StderrToStdout(CoursePreprocessor):
+    """Turn stderr streams of graded code cells into stdout so they do not zero the grade."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if _is_grade_code_cell(cell):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    output["name"] = "stdout"
+        return cell, resources
+
+
+class HideHiddenTestTracebacks(CoursePreprocessor):
+    """Shorten tracebacks that quote hidden tests; run it before ``ClearHiddenTests``."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if not _is_grade_code_cell(cell):
+            return cell, resources
+        hidden = hidden_test_lines(cell.get("source", ""))
+        if not hidden:
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error":
+                continue
+            text = _ANSI.sub("", "\n".join(output.get("traceback", [])))
+            if any(line in text for line in hidden):
+                output["traceback"] = [
+                    f"{output.get('ename', 'Error')}: {output.get('evalue', '')}",
+                    "(A hidden test failed; its source is not shown.)",
+                ]
+        return cell, resources
+
+
+class StripSolutionDelimiters(CoursePreprocessor):
+    """Remove the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines from solution cells.
+
+    Used for the executed solution versions in ``notebooks/``, which read better without them.
+    """
+
+    delimiters = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell.get("cell_type") == "code":
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(line for line in lines if line.strip() not in self.delimiters)
+        return cell, resources

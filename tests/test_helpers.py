@@ -1,0 +1,173 @@
+"""Unit tests for helpers.course, helpers.data, helpers.plotting and helpers.widgets."""
+
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import scipy.signal  # noqa: E402
+
+import helpers  # noqa: E402
+from helpers import course, data, plotting, widgets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# ------------------------------------------------------------------ package
+
+
+def test_import_helpers_loads_no_heavy_library():
+    # `import helpers` must stay cheap: heavy libraries load only when a submodule needs them.
+    code = "import sys, helpers; print(sorted(m for m in ('matplotlib', 'scipy', 'torch', 'skimage', 'sklearn', 'ipywidgets') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_submodules_load_on_first_use():
+    assert helpers.data is data
+    assert helpers.setup_notebook is course.setup_notebook
+    with pytest.raises(AttributeError, match="no attribute 'solutions'"):
+        helpers.solutions  # noqa: B018
+
+
+# ------------------------------------------------------------------ data
+
+
+def test_sheet_image_worked_reading_reproduces_the_sheets_example():
+    X = data.sheet_image()
+    assert X.shape == (5, 5) and X.dtype == np.int64
+    sobel_x = data.sheet_kernels()["sobel_x"]
+    # The sheet's worked values, Y[0,0] = 11 and Y[1,1] = 0, computed here by SciPy.
+    Y = scipy.signal.correlate2d(X, sobel_x, mode="valid")
+    assert Y[0, 0] == 11 and Y[1, 1] == 0
+
+
+def test_sheet_image_printed_reading_differs_in_the_corner_only():
+    worked, printed = data.sheet_image("worked"), data.sheet_image("printed")
+    assert printed[0, 0] == 3 and worked[0, 0] == 5
+    assert np.argwhere(worked != printed).tolist() == [[0, 0]]
+
+
+def test_sheet_image_rejects_an_unknown_reading():
+    with pytest.raises(ValueError, match="reading must be one of"):
+        data.sheet_image("scanned")
+
+
+def test_sheet_kernels_are_the_printed_filters_and_fresh_copies():
+    kernels = data.sheet_kernels()
+    assert list(kernels) == ["sobel_x", "sobel_y", "laplace"]
+    assert kernels["sobel_x"].tolist() == [[1, 0, -1], [2, 0, -2], [1, 0, -1]]
+    assert np.array_equal(kernels["sobel_y"], kernels["sobel_x"].T)
+    assert kernels["laplace"].sum() == 0 and kernels["laplace"][1, 1] == -4
+    kernels["laplace"][1, 1] = 99  # a notebook changing its copy ...
+    assert data.sheet_kernels()["laplace"][1, 1] == -4  # ... changes nothing for the next caller
+    X = data.sheet_image()
+    X[:] = 0
+    assert data.sheet_image().sum() > 0
+
+
+# ------------------------------------------------------------------ course
+
+
+def test_setup_notebook_is_reproducible():
+    first = course.setup_notebook(seed=7, use_torch=False).normal(size=3)
+    legacy_first = np.random.rand()
+    second = course.setup_notebook(seed=7, use_torch=False).normal(size=3)
+    assert np.array_equal(first, second) and np.random.rand() == pytest.approx(legacy_first)
+    assert matplotlib.rcParams["image.interpolation"] == "nearest"
+
+
+def test_setup_notebook_seeds_torch_and_picks_a_device():
+    torch = pytest.importorskip("torch")
+    course.setup_notebook(seed=3)
+    a = torch.rand(2)
+    course.setup_notebook(seed=3)
+    assert torch.equal(a, torch.rand(2))
+    assert torch.are_deterministic_algorithms_enabled()
+    assert course.pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# ------------------------------------------------------------------ plotting
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_show_matrix_writes_every_value():
+    ax = plotting.show_matrix(np.array([[1, -2], [3, 4]]), title="M")
+    assert _texts(ax) == ["1", "-2", "3", "4"]
+    assert ax.get_title() == "M"
+    low, high = ax.images[0].get_clim()
+    assert low == -high == -4  # signed data: colours symmetric around zero
+
+
+def test_show_matrix_formats_floats_and_outlines_a_window():
+    ax = plotting.show_matrix(np.array([[0.5, 1.25], [2.0, 3.0]]), highlight=(0, 1, 2, 1))
+    assert _texts(ax) == ["0.50", "1.25", "2.00", "3.00"]
+    (patch,) = ax.patches
+    assert (patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()) == (0.5, -0.5, 1, 2)
+
+
+def test_show_matrix_rejects_other_than_2d():
+    with pytest.raises(ValueError, match="2-D"):
+        plotting.show_matrix(np.zeros(3))
+
+
+def test_show_correlation_draws_padding_window_and_output():
+    X, K = data.sheet_image(), data.sheet_kernels()["sobel_x"]
+    Y = scipy.signal.correlate2d(np.pad(X, 1), K, mode="valid")[::2, ::2]
+    fig = plotting.show_correlation(X, K, Y, padding=1, stride=2, position=(1, 2))
+    padded_ax, kernel_ax, output_ax = fig.axes
+    assert len(padded_ax.texts) == 49 and len(output_ax.texts) == Y.size
+    (window,) = padded_ax.patches
+    assert (window.get_x(), window.get_y()) == (4 - 0.5, 2 - 0.5)  # row 1*2, column 2*2
+    assert {"⋆", "="} <= {t.get_text() for t in fig.texts}
+
+
+def test_show_correlation_rejects_bad_settings():
+    with pytest.raises(ValueError):
+        plotting.show_correlation(np.ones((3, 3)), np.ones((2, 2)), np.ones((2, 2)), stride=0)
+
+
+def test_show_kernels_one_panel_each():
+    fig = plotting.show_kernels(data.sheet_kernels(), suptitle="filters")
+    assert [ax.get_title() for ax in fig.axes] == ["sobel_x", "sobel_y", "laplace"]
+
+
+# ------------------------------------------------------------------ widgets
+
+
+@pytest.mark.parametrize("environ, attached", [
+    ({}, False),
+    ({"JPY_SESSION_NAME": "/home/student/01_convolutions.ipynb"}, True),
+    ({"JPY_SESSION_NAME": "x.ipynb", "NBGRADER_EXECUTION": "autograde"}, False),
+    ({"EX04_INTERACTIVE": "1"}, True),
+    ({"JPY_SESSION_NAME": "x.ipynb", "EX04_INTERACTIVE": "0"}, False),
+])
+def test_frontend_attached(environ, attached):
+    assert widgets.frontend_attached(environ) is attached
+
+
+def test_interactive_or_static_draws_the_static_figure_without_front_end():
+    calls = []
+    result = widgets.interactive_or_static(lambda **kw: calls.append(kw), static={"a": 1}, environ={}, a=(0, 3))
+    assert result is None and calls == [{"a": 1}]
+
+
+def test_interactive_or_static_builds_sliders_with_a_front_end():
+    calls = []
+    widget = widgets.interactive_or_static(lambda a=0: calls.append(a), static={"a": 1},
+                                           environ={"EX04_INTERACTIVE": "1"}, a=(0, 3))
+    slider = widget.children[0]
+    assert (slider.min, slider.max) == (0, 3)
+    slider.value = 2
+    assert calls[-1] == 2

@@ -1,0 +1,193 @@
+"""The whole nbgrader cycle in a scratch course: generate, submit, autograde, feedback, export.
+
+Submissions per notebook:
+(a) ``instructor``: the source solutions typed into the student version;
+(b) ``untouched``: the student version as released;
+(c) the partly correct ones in tests/submissions.py;
+(d) ``edited_tests``: the untouched version with every test cell replaced by a passing stub;
+(e) ``noisy``: the instructor solutions, wrapped so that they warn and print to stderr.
+Every graded cell's score is asserted exactly.
+"""
+
+import csv
+
+import pytest
+from bs4 import BeautifulSoup
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from nbtools import (ASSIGNMENT, HIDDEN_DELIMITERS, SOLUTION_DELIMITERS, autograded_test_cells, grade_cells,
+                     make_course, nbgrader, nbgrader_meta, notebook_names, read, region, solution_cells)
+from submissions import NOISY_WRAPPERS, SUBMISSIONS
+
+pytestmark = pytest.mark.slow
+
+MODEL_ANSWER_POINTS_GIVEN = 1.5  # what the "instructor" gets on each written answer in formgrader
+
+
+def _solution_source(cell):
+    """A source solution as a student would type it: without the nbgrader delimiters."""
+    return "\n".join(line for line in cell.source.splitlines() if line.strip() not in SOLUTION_DELIMITERS)
+
+
+def _instructor_answers(source_nb):
+    return {gid: _solution_source(c) for gid, c in solution_cells(source_nb).items()}
+
+
+def _fill(release_nb, answers):
+    nb = nbformat.from_dict(release_nb)  # a copy
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution") and gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def _edit_tests(release_nb):
+    nb = nbformat.from_dict(release_nb)
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade") and cell.cell_type == "code" and not nbgrader_meta(cell).get("solution"):
+            cell.source = 'print("all tests pass")'
+    return nb
+
+
+def _expected_scores(source_nb, kind, scores=None):
+    """{grade_id: auto score} for every autograded test cell."""
+    tests = autograded_test_cells(source_nb)
+    if kind in ("instructor", "noisy"):
+        return {gid: float(nbgrader_meta(c)["points"]) for gid, c in tests.items()}
+    if kind in ("untouched", "edited_tests"):
+        return {gid: 0.0 for gid in tests}
+    assert set(scores) == set(tests), f"submission must list a score for every test cell: {sorted(tests)}"
+    return {gid: float(points) for gid, points in scores.items()}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("course"))
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=root)
+    expected = {}  # student -> notebook -> grade_id -> score
+    written = {}   # notebook -> [grade_id of written answers]
+    for name in notebook_names():
+        source_nb = read(root / "source" / ASSIGNMENT / f"{name}.ipynb")
+        release_nb = read(root / "release" / ASSIGNMENT / f"{name}.ipynb")
+        answers = _instructor_answers(source_nb)
+        written[name] = [gid for gid, c in grade_cells(source_nb).items() if c.cell_type == "markdown"]
+        noisy = dict(answers)
+        for gid, wrapper in NOISY_WRAPPERS.get(name, {}).items():
+            noisy[gid] = answers[gid] + "\n\n" + wrapper
+        submissions = {
+            "instructor": (_fill(release_nb, answers), None),
+            "untouched": (release_nb, None),
+            "edited_tests": (_edit_tests(release_nb), None),
+            "noisy": (_fill(release_nb, noisy), None),
+        }
+        for student, case in SUBMISSIONS.get(name, {}).items():
+            submissions[student] = (_fill(release_nb, case["cells"]), case["scores"])
+        for student, (nb, scores) in submissions.items():
+            folder = root / "submitted" / student / ASSIGNMENT
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(folder / f"{name}.ipynb"))
+            kind = student if student in ("instructor", "untouched", "edited_tests", "noisy") else "partial"
+            expected.setdefault(student, {})[name] = _expected_scores(source_nb, kind, scores)
+    # Students who did not submit a notebook get 0 for it (later notebooks add no partial cases).
+    for student in expected:
+        for name in notebook_names():
+            if name not in expected[student]:
+                source_nb = read(root / "source" / ASSIGNMENT / f"{name}.ipynb")
+                expected[student][name] = _expected_scores(source_nb, "untouched")
+    nbgrader("autograde", ASSIGNMENT, cwd=root)
+    return {"root": root, "expected": expected, "written": written}
+
+
+def _auto_scores(root, student, notebook):
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        sub = gb.find_submission_notebook(notebook, ASSIGNMENT, student)
+        return {g.name: g.auto_score for g in sub.grades if g.cell.cell_type == "code"}
+
+
+def test_every_graded_cell_scores_exactly_as_expected(course):
+    root, expected = course["root"], course["expected"]
+    mismatches = []
+    for student, by_notebook in expected.items():
+        for notebook, scores in by_notebook.items():
+            got = _auto_scores(root, student, notebook)
+            for gid, points in scores.items():
+                if got.get(gid) != points:
+                    mismatches.append(f"{student}/{notebook}/{gid}: expected {points}, got {got.get(gid)}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_edited_test_cells_are_restored(course):
+    root = course["root"]
+    for name in notebook_names():
+        source_tests = autograded_test_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb"))
+        graded = autograded_test_cells(read(root / "autograded" / "edited_tests" / ASSIGNMENT / f"{name}.ipynb"))
+        for gid, cell in source_tests.items():
+            assert graded[gid].source == cell.source, f"{name}/{gid} was not restored"
+            assert 'print("all tests pass")' not in graded[gid].source
+
+
+def test_noise_on_stderr_stays_visible_but_costs_nothing(course):
+    root = course["root"]
+    for name, wrappers in NOISY_WRAPPERS.items():
+        nb = read(root / "autograded" / "noisy" / ASSIGNMENT / f"{name}.ipynb")
+        text = "".join(o.get("text", "") for c in autograded_test_cells(nb).values() for o in c.outputs)
+        assert "debug output on stderr" in text, "the stderr text must be kept (as stdout) for feedback"
+
+
+def test_written_answers_wait_for_manual_grading(course):
+    root = course["root"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for name, gids in course["written"].items():
+            for gid in gids:
+                answered = gb.find_grade(gid, name, ASSIGNMENT, "instructor")
+                assert answered.needs_manual_grade and answered.auto_score is None
+                blank = gb.find_grade(gid, name, ASSIGNMENT, "untouched")
+                assert blank.auto_score == 0 and not blank.needs_manual_grade
+
+
+def test_feedback_hides_hidden_tests_but_shows_visible_ones(course):
+    root = course["root"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for name, gids in course["written"].items():
+            for gid in gids:
+                grade = gb.find_grade(gid, name, ASSIGNMENT, "instructor")
+                grade.manual_score = MODEL_ANSWER_POINTS_GIVEN
+        gb.db.commit()
+    nbgrader("generate_feedback", ASSIGNMENT, cwd=root)
+    for name in notebook_names():
+        source_tests = autograded_test_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb"))
+        hidden = [line.strip() for c in source_tests.values()
+                  for line in region(c.source, HIDDEN_DELIMITERS).splitlines() if len(line.strip()) > 6]
+        visible = [line.strip() for c in source_tests.values()
+                   for line in region(c.source, HIDDEN_DELIMITERS, inside=False).splitlines() if len(line.strip()) > 6]
+        assert hidden and visible
+        for student in course["expected"]:
+            html = (root / "feedback" / student / ASSIGNMENT / f"{name}.html").read_text()
+            text = BeautifulSoup(html, "html.parser").get_text()
+            leaked = [line for line in hidden if line in text and line not in visible]
+            assert not leaked, f"feedback for {student}/{name} shows hidden-test lines: {leaked[:3]}"
+            # The search itself works: the visible tests are there, word for word.
+            assert any(line in text for line in visible), f"feedback for {student}/{name} lost the visible tests"
+
+
+def test_exported_grades_add_up(course):
+    root = course["root"]
+    test_feedback_hides_hidden_tests_but_shows_visible_ones  # manual grades are set there (same module order)
+    nbgrader("export", "--to", "grades.csv", cwd=root)
+    with open(root / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(course["expected"])
+    max_total = None
+    for student, by_notebook in course["expected"].items():
+        total = sum(sum(scores.values()) for scores in by_notebook.values())
+        if student == "instructor":
+            total += MODEL_ANSWER_POINTS_GIVEN * sum(len(g) for g in course["written"].values())
+        assert float(rows[student]["score"]) == pytest.approx(total), student
+        max_total = max_total or float(rows[student]["max_score"])
+        assert float(rows[student]["max_score"]) == max_total
+    source_points = sum(float(nbgrader_meta(c)["points"]) for name in notebook_names()
+                        for c in grade_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb")).values())
+    assert max_total == source_points
