@@ -12,12 +12,15 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export JUPYTER_PLATFORM_DIRS := 1
 NBGRADER := $(BIN)/nbgrader
 LAB_ARGS ?=
+# Jupyter refuses to run as root unless told to (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help venv lab test test-fast nbval assignment release-zip collect autograde feedback grades benchmark clean distclean
+.PHONY: help venv lab instructor test test-fast nbval assignment release-zip collect autograde feedback grades benchmark clean distclean
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
 	@echo "make test        set up .venv and run every check (unit tests, nbgrader round trip, nbval)"
+	@echo "make instructor  JupyterLab on the whole course, with nbgrader's Formgrader"
 	@echo "make assignment  regenerate release/$(ASSIGNMENT) and the executed notebooks/$(ASSIGNMENT) from source/"
 	@echo "make release-zip zip the student version for an LMS"
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
@@ -32,16 +35,21 @@ venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Python 3.11 or newer is needed (found %d.%d); run make PYTHON=python3.11 ..." % v[:2])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install -qq --upgrade "pip>=24"
+	$(BIN)/python -m pip install -qq -r requirements.txt
+	$(BIN)/python -m pip install -qq --no-deps -e .
 	# A kernel named python3 that runs this venv's Python, for JupyterLab, nbgrader and nbval.
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ex04)" >/dev/null
 	touch $(STAMP)
 
 # ---------------------------------------------------------------- students
 lab: venv
-	cd release/$(ASSIGNMENT) && ../../$(BIN)/jupyter lab $(LAB_ARGS)
+	cd release/$(ASSIGNMENT) && ../../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+
+# ---------------------------------------------------------------- instructors
+# JupyterLab on the whole course, with nbgrader's Formgrader (it reads ./nbgrader_config.py).
+instructor: venv
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) source/$(ASSIGNMENT)
 
 # ---------------------------------------------------------------- checks
 test: venv
@@ -56,7 +64,6 @@ nbval: venv
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider notebooks/$(ASSIGNMENT)
 
-# ---------------------------------------------------------------- instructors
 assignment: venv
 	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
 	$(NBGRADER) generate_solution $(ASSIGNMENT) --force
@@ -70,6 +77,7 @@ collect: venv
 	$(NBGRADER) zip_collect $(ASSIGNMENT) --force
 
 autograde: venv
+	$(BIN)/python -m helpers.grading preflight $(ASSIGNMENT)
 	$(NBGRADER) autograde $(ASSIGNMENT)
 
 feedback: venv

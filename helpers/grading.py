@@ -106,3 +106,104 @@ class StripSolutionDelimiters(CoursePreprocessor):
             lines = cell.source.splitlines()
             cell.source = "\n".join(line for line in lines if line.strip() not in self.delimiters)
         return cell, resources
+
+
+# ----------------------------------------------------------------------------------------------
+# Pre-flight for `make autograde`: one unreadable notebook must not stop a student's other ones.
+
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def unreadable_reason(path):
+    """Why a submitted notebook cannot be graded, or None when it can.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+
+    Returns
+    -------
+    str or None
+    """
+    import json
+    import warnings
+
+    import nbformat
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = json.load(handle)
+    except UnicodeDecodeError:
+        return "the file is not text (is it a notebook at all?)"
+    except json.JSONDecodeError as error:
+        return f"the file is not a notebook (invalid JSON: {error.msg} at line {error.lineno})"
+    try:
+        with warnings.catch_warnings():
+            # Old notebooks without cell ids are fine for nbgrader; only real damage counts.
+            warnings.simplefilter("ignore")
+            nb = nbformat.from_dict(content)
+            nb = nbformat.convert(nb, 4) if nb.get("nbformat") != 4 else nb
+            nbformat.validate(nb)
+    except Exception as error:  # nbformat raises several types for damaged notebooks
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        return f"the notebook is damaged: {message.strip().splitlines()[0][:200]}"
+    return None
+
+
+def set_aside_unreadable(root, assignment, out=None):
+    """Rename unreadable notebooks in ``submitted/`` so nbgrader grades everything else.
+
+    nbgrader gives up on a student's whole assignment when one notebook cannot be read. A
+    notebook renamed to ``<name>.ipynb.unreadable`` counts as not submitted instead (0 points for
+    that notebook), and the student's other notebooks are graded. Nothing is deleted.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        Course directory (the folder with ``nbgrader_config.py``).
+    assignment : str
+    out : file-like, optional
+        Where to write one line per file set aside; standard output when omitted.
+
+    Returns
+    -------
+    list of (pathlib.Path, str)
+        The files set aside (their new paths) and why.
+    """
+    import sys
+    from pathlib import Path
+
+    out = out or sys.stdout
+    root = Path(root)
+    set_aside = []
+    for path in sorted(root.glob(f"submitted/*/{assignment}/*.ipynb")):
+        reason = unreadable_reason(path)
+        if reason is None:
+            continue
+        target = path.with_name(path.name + UNREADABLE_SUFFIX)
+        path.rename(target)
+        student = path.parent.parent.name
+        print(f"NOT GRADED: {path.relative_to(root)}: {reason}.\n"
+              f"  Set aside as {target.name}; {student}'s other notebooks are graded, this one scores 0.\n"
+              f"  To grade a repaired file: put it back as {path.name}, then run\n"
+              f"  nbgrader autograde {assignment} --student {student} --force", file=out)
+        set_aside.append((target, reason))
+    return set_aside
+
+
+def main(argv=None):
+    """``python -m helpers.grading preflight ASSIGNMENT [ROOT]``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.grading")
+    parser.add_argument("command", choices=["preflight"])
+    parser.add_argument("assignment")
+    parser.add_argument("root", nargs="?", default=".")
+    args = parser.parse_args(argv)
+    set_aside = set_aside_unreadable(args.root, args.assignment)
+    print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -3,6 +3,7 @@
 import importlib.metadata
 import re
 import sys
+import sysconfig
 
 import pytest
 import yaml
@@ -94,3 +95,23 @@ def test_ci_runs_exactly_the_readme_test_command():
     commands = [line for line in ci.splitlines() if line.strip() and not line.startswith("#")]
     assert commands[-1].strip() == "make test"
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_every_installed_package_is_pinned_exactly():
+    # Nothing floats: a dependency missing from requirements.txt would install whatever is newest.
+    pins = _pip_pins()
+    own = {"pip", "setuptools", "wheel", "ex04-helpers"}
+    unpinned, different = [], {}
+    # Only what pip installed into site-packages (setuptools can put its vendored copies on sys.path).
+    site_packages = sysconfig.get_paths()["purelib"]
+    for dist in importlib.metadata.distributions(path=[site_packages]):
+        name = _normalise(dist.metadata["Name"])
+        version = dist.version.split("+")[0]
+        if name in own:
+            continue
+        if name not in pins:
+            unpinned.append(name)
+        elif pins[name] != version:
+            different[name] = (pins[name], version)
+    assert not unpinned, f"installed but not pinned in requirements.txt: {sorted(unpinned)}"
+    assert not different, f"(pinned, installed) differ: {different}"

@@ -1,11 +1,13 @@
-"""Unit tests for the nbgrader preprocessors in helpers.grading."""
+"""Unit tests for the nbgrader preprocessors and the autograde pre-flight in helpers.grading."""
+
+import io
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbconvert.exporters import NotebookExporter
 
 from helpers.grading import (HideHiddenTestTracebacks, StderrToStdout, StripSolutionDelimiters,
-                             hidden_test_lines)
+                             hidden_test_lines, set_aside_unreadable, unreadable_reason)
 
 
 def _cell(source, outputs=(), **nbgrader):
@@ -64,3 +66,40 @@ def test_solution_delimiters_are_removed_from_solution_cells_only():
     nb = _run(StripSolutionDelimiters, [_cell(solution, grade=False, solution=True), _cell(solution)])
     assert nb.cells[0].source == "def f():\n    return 1"
     assert nb.cells[1].source == solution
+
+
+# ------------------------------------------------------------------ pre-flight of `make autograde`
+
+def _write_notebook(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), str(path))
+
+
+def test_unreadable_reason_accepts_a_notebook_and_names_what_is_wrong(tmp_path):
+    good = tmp_path / "good.ipynb"
+    _write_notebook(good)
+    assert unreadable_reason(good) is None
+    truncated = tmp_path / "truncated.ipynb"
+    truncated.write_text(good.read_text()[:40])
+    assert unreadable_reason(truncated).startswith("the file is not a notebook")
+    binary = tmp_path / "binary.ipynb"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    assert "not" in unreadable_reason(binary)
+    damaged = tmp_path / "damaged.ipynb"
+    damaged.write_text('{"cells": [{"cell_type": "code"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    assert unreadable_reason(damaged).startswith("the notebook is damaged")
+
+
+def test_set_aside_renames_only_unreadable_notebooks(tmp_path):
+    ok = tmp_path / "submitted" / "ann" / "ex04" / "01_convolutions.ipynb"
+    bad = tmp_path / "submitted" / "ben" / "ex04" / "01_convolutions.ipynb"
+    _write_notebook(ok)
+    _write_notebook(bad)
+    bad.write_text("{ not json")
+    out = io.StringIO()
+    (moved, reason), = set_aside_unreadable(tmp_path, "ex04", out=out)
+    assert moved == bad.with_name("01_convolutions.ipynb.unreadable") and moved.read_text() == "{ not json"
+    assert ok.exists() and not bad.exists()
+    assert "NOT GRADED: submitted/ben/ex04/01_convolutions.ipynb" in out.getvalue()
+    assert "--student ben" in out.getvalue()
+    assert set_aside_unreadable(tmp_path, "ex04", out=io.StringIO()) == []  # a second run changes nothing

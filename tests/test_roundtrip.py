@@ -4,12 +4,17 @@ Submissions per notebook:
 (a) ``instructor``: the source solutions typed into the student version;
 (b) ``untouched``: the student version as released;
 (c) the partly correct ones in tests/submissions.py;
-(d) ``edited_tests``: the untouched version with every test cell replaced by a passing stub;
-(e) ``noisy``: the instructor solutions, wrapped so that they warn and print to stderr.
+(d) ``edited_tests``: the untouched version with every test cell replaced by a passing stub, and
+    ``deleted_tests``: the instructor solutions with every test cell deleted (full marks only if
+    autograde puts the tests back and runs them);
+(e) ``noisy``: the instructor solutions, wrapped so that they warn and print to stderr;
+and ``unreadable``: a truncated file, which the pre-flight of `make autograde` sets aside.
 Every graded cell's score is asserted exactly.
 """
 
 import csv
+import subprocess
+import sys
 
 import pytest
 from bs4 import BeautifulSoup
@@ -52,12 +57,19 @@ def _edit_tests(release_nb):
     return nb
 
 
+def _delete_tests(nb):
+    nb = nbformat.from_dict(nb)
+    nb.cells = [c for c in nb.cells if not (nbgrader_meta(c).get("grade") and c.cell_type == "code"
+                                             and not nbgrader_meta(c).get("solution"))]
+    return nb
+
+
 def _expected_scores(source_nb, kind, scores=None):
     """{grade_id: auto score} for every autograded test cell."""
     tests = autograded_test_cells(source_nb)
-    if kind in ("instructor", "noisy"):
+    if kind in ("instructor", "noisy", "deleted_tests"):
         return {gid: float(nbgrader_meta(c)["points"]) for gid, c in tests.items()}
-    if kind in ("untouched", "edited_tests"):
+    if kind in ("untouched", "edited_tests", "unreadable"):
         return {gid: 0.0 for gid in tests}
     assert set(scores) == set(tests), f"submission must list a score for every test cell: {sorted(tests)}"
     return {gid: float(points) for gid, points in scores.items()}
@@ -82,6 +94,7 @@ def course(tmp_path_factory):
             "untouched": (release_nb, None),
             "edited_tests": (_edit_tests(release_nb), None),
             "noisy": (_fill(release_nb, noisy), None),
+            "deleted_tests": (_delete_tests(_fill(release_nb, answers)), None),
         }
         for student, case in SUBMISSIONS.get(name, {}).items():
             submissions[student] = (_fill(release_nb, case["cells"]), case["scores"])
@@ -89,16 +102,25 @@ def course(tmp_path_factory):
             folder = root / "submitted" / student / ASSIGNMENT
             folder.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, str(folder / f"{name}.ipynb"))
-            kind = student if student in ("instructor", "untouched", "edited_tests", "noisy") else "partial"
+            kind = student if scores is None else "partial"
             expected.setdefault(student, {})[name] = _expected_scores(source_nb, kind, scores)
+        # Half a notebook, as an interrupted upload leaves it.
+        folder = root / "submitted" / "unreadable" / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        text = (root / "release" / ASSIGNMENT / f"{name}.ipynb").read_text()
+        (folder / f"{name}.ipynb").write_text(text[: len(text) // 2])
+        expected.setdefault("unreadable", {})[name] = _expected_scores(source_nb, "unreadable")
     # Students who did not submit a notebook get 0 for it (later notebooks add no partial cases).
     for student in expected:
         for name in notebook_names():
             if name not in expected[student]:
                 source_nb = read(root / "source" / ASSIGNMENT / f"{name}.ipynb")
                 expected[student][name] = _expected_scores(source_nb, "untouched")
+    # The same two steps as `make autograde`.
+    preflight = subprocess.run([sys.executable, "-m", "helpers.grading", "preflight", ASSIGNMENT], cwd=root,
+                               capture_output=True, text=True, check=True).stdout
     nbgrader("autograde", ASSIGNMENT, cwd=root)
-    return {"root": root, "expected": expected, "written": written}
+    return {"root": root, "expected": expected, "written": written, "preflight": preflight}
 
 
 def _auto_scores(root, student, notebook):
@@ -191,3 +213,14 @@ def test_exported_grades_add_up(course):
     source_points = sum(float(nbgrader_meta(c)["points"]) for name in notebook_names()
                         for c in grade_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb")).values())
     assert max_total == source_points
+
+
+def test_unreadable_submission_is_set_aside_with_a_clear_message(course):
+    root = course["root"]
+    for name in notebook_names():
+        folder = root / "submitted" / "unreadable" / ASSIGNMENT
+        assert not (folder / f"{name}.ipynb").exists()
+        assert (folder / f"{name}.ipynb.unreadable").exists(), "the file must be kept"
+        assert f"NOT GRADED: submitted/unreadable/{ASSIGNMENT}/{name}.ipynb: the file is not a notebook" \
+            in course["preflight"]
+    assert course["preflight"].count("NOT GRADED") == len(notebook_names()), "only the broken files are set aside"
