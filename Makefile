@@ -40,6 +40,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -qq --no-deps -e .
 	# A kernel named python3 that runs this venv's Python, for JupyterLab, nbgrader and nbval.
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ex04)" >/dev/null
+	# No "get notified about Jupyter news?" pop-up over the course.
+	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 	touch $(STAMP)
 
 # ---------------------------------------------------------------- students

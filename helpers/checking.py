@@ -361,7 +361,7 @@ def _reversed_pattern(got, expected, rtol, atol):
 
 
 def _transpose_pattern(got, expected, rtol, atol):
-    if got.ndim != 2 or not np.allclose(got, expected.T, rtol=rtol, atol=atol):
+    if got.ndim != 2 or got.shape != expected.T.shape or not np.allclose(got, expected.T, rtol=rtol, atol=atol):
         return None
     return (
         "The result is the transpose of the expected one: rows and columns swapped, "
@@ -443,7 +443,10 @@ def _likely_pattern(got, expected, rtol, atol):
     if not (np.all(np.isfinite(got)) and np.all(np.isfinite(expected))):
         return None
     for pattern in _VALUE_PATTERNS:
-        explanation = pattern(got, expected, rtol, atol)
+        try:
+            explanation = pattern(got, expected, rtol, atol)
+        except Exception:  # a hint is a bonus: it must never hide the real message
+            explanation = None
         if explanation:
             return explanation
     return None
@@ -576,7 +579,8 @@ def _numbers_match(got, expected, rtol, atol) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hint=None):
+def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hint=None,
+                array_only=True):
     """Check an array against a reference and explain any difference.
 
     Introduced in notebook 01_convolutions.
@@ -606,6 +610,9 @@ def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hin
     shape_hint : str, optional
         A sentence appended to a shape mismatch message, e.g. a reminder of
         the output-size formula.
+    array_only : bool, optional
+        Refuse a list or tuple (the default): the notebooks' functions promise
+        arrays, and code that indexes the result as ``Y[i, j]`` fails on a list.
 
     Returns
     -------
@@ -633,6 +640,11 @@ def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hin
       [1, 1]: expected 5, got 4
     """
     expected_array = _reference_array(expected)
+    if array_only and isinstance(got, (list, tuple)):
+        raise AssertionError(
+            f"{name} is {_describe_type(got)}, but a NumPy array was expected: "
+            "build the result in an array (e.g. np.zeros((rows, cols))) or return np.array(...)."
+        )
     got_array = _student_array(got, name)
     if got_array.shape != expected_array.shape:
         raise AssertionError(
@@ -710,6 +722,9 @@ def check_shape(got, expected_shape, name="result", *, shape_hint=None):
     shape_hint : str, optional
         A sentence appended to a shape mismatch message, e.g. a reminder of
         the output-size formula.
+    array_only : bool, optional
+        Refuse a list or tuple (the default): the notebooks' functions promise
+        arrays, and code that indexes the result as ``Y[i, j]`` fails on a list.
 
     Returns
     -------

@@ -150,7 +150,7 @@ def unreadable_reason(path):
     return None
 
 
-def set_aside_unreadable(root, assignment, out=None):
+def set_aside_unreadable(root, assignment, out=None, db_url=None):
     """Rename unreadable notebooks in ``submitted/`` so nbgrader grades everything else.
 
     nbgrader gives up on a student's whole assignment when one notebook cannot be read. A
@@ -164,6 +164,10 @@ def set_aside_unreadable(root, assignment, out=None):
     assignment : str
     out : file-like, optional
         Where to write one line per file set aside; standard output when omitted.
+    db_url : str, optional
+        The course gradebook. Students whose files are set aside are added to it, so that the
+        grade export lists them (with 0 for what could not be graded) even when nothing of
+        theirs could be read.
 
     Returns
     -------
@@ -188,7 +192,27 @@ def set_aside_unreadable(root, assignment, out=None):
               f"  To grade a repaired file: put it back as {path.name}, then run\n"
               f"  nbgrader autograde {assignment} --student {student} --force", file=out)
         set_aside.append((target, reason))
+    if set_aside and db_url:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gradebook:
+            for target, _ in set_aside:
+                gradebook.update_or_create_student(target.parent.parent.name)
     return set_aside
+
+
+def course_db_url(root):
+    """The gradebook URL that ``nbgrader_config.py`` in ``root`` sets, else nbgrader's default."""
+    from pathlib import Path
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(root).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config() \
+        if (root / "nbgrader_config.py").exists() else None
+    if config is not None and "db_url" in config.CourseDirectory:
+        return config.CourseDirectory.db_url
+    return f"sqlite:///{root / 'gradebook.db'}"
 
 
 def main(argv=None):
@@ -200,7 +224,7 @@ def main(argv=None):
     parser.add_argument("assignment")
     parser.add_argument("root", nargs="?", default=".")
     args = parser.parse_args(argv)
-    set_aside = set_aside_unreadable(args.root, args.assignment)
+    set_aside = set_aside_unreadable(args.root, args.assignment, db_url=course_db_url(args.root))
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     return 0
 

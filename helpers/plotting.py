@@ -129,8 +129,11 @@ def show_matrix(
 
 
 def show_correlation(image, kernel, output, *, padding=0, stride=1, position=None,
-                     titles=("input X", "kernel K", "output Y"), operator="⋆"):
-    """Draw ``input  ⋆  kernel  =  output`` side by side, values written in.
+                     titles=("kernel K", "input X", "output Y"), operator="⋆"):
+    """Draw ``kernel  ⋆  input  =  output`` side by side, values written in.
+
+    The order follows the notation ``Y = K ⋆ X`` of the course (cross-correlation is not
+    commutative, so the kernel comes first).
 
     With ``position`` the window that produces one output cell is outlined in the (padded)
     input, and that output cell is outlined too.
@@ -149,9 +152,9 @@ def show_correlation(image, kernel, output, *, padding=0, stride=1, position=Non
     position : tuple of int (i, j), optional
         Output cell whose window is outlined.
     titles : tuple of str
-        Titles of the three panels.
+        Titles of the three panels: kernel, input, output.
     operator : str
-        Symbol drawn between input and kernel (``"⋆"`` correlation, ``"∗"`` convolution).
+        Symbol drawn between kernel and input (``"⋆"`` correlation, ``"∗"`` convolution).
 
     Returns
     -------
@@ -167,7 +170,7 @@ def show_correlation(image, kernel, output, *, padding=0, stride=1, position=Non
     if padding:
         shaded = np.ones(padded.shape, dtype=bool)
         shaded[padding:padding + image.shape[0], padding:padding + image.shape[1]] = False
-    widths = [padded.shape[1], kernel.shape[1], max(output.shape[1], 1)]
+    widths = [kernel.shape[1], padded.shape[1], max(output.shape[1], 1)]
     height = 0.45 * max(padded.shape[0], kernel.shape[0], output.shape[0]) + 1.0
     fig, axes = plt.subplots(1, 3, figsize=(0.45 * sum(widths) + 3.2, height),
                              gridspec_kw={"width_ratios": widths, "wspace": 0.45})
@@ -176,14 +179,15 @@ def show_correlation(image, kernel, output, *, padding=0, stride=1, position=Non
         i, j = position
         window = (i * stride, j * stride, kernel.shape[0], kernel.shape[1])
         out_cell = (i, j, 1, 1)
-    show_matrix(padded, axes[0], title=titles[0], highlight=window, shaded=shaded)
-    show_matrix(kernel, axes[1], title=titles[1])
+    show_matrix(kernel, axes[0], title=titles[0])
+    show_matrix(padded, axes[1], title=titles[1], highlight=window, shaded=shaded)
     show_matrix(output, axes[2], title=titles[2], highlight=out_cell)
     # The operator and the equals sign sit halfway between the panels.
-    for left, right, symbol in ((axes[0], axes[1], operator), (axes[1], axes[2], "=")):
+    # The star glyph is drawn much smaller than "=" at the same font size.
+    for left, right, symbol, size in ((axes[0], axes[1], operator, 34), (axes[1], axes[2], "=", 22)):
         box_left, box_right = left.get_position(), right.get_position()
         fig.text((box_left.x1 + box_right.x0) / 2, (box_left.y0 + box_left.y1) / 2, symbol,
-                 ha="center", va="center", fontsize=22)
+                 ha="center", va="center", fontsize=size)
     return fig
 
 

@@ -52,8 +52,9 @@ SUBMISSIONS = {
             "scores": {"test_output_size": 0, "test_corr2d_valid": 3,
                        "test_corr2d_stride_padding": 0, "test_conv2d": 0},
         },
-        # The classic dtype bug: np.zeros_like(X) on an integer image truncates fractions. It
-        # passes every visible check (integer kernels) and fails a hidden one.
+        # The classic dtype bug: np.zeros_like(X) on an integer image truncates fractions. The
+        # visible check with a fractional kernel catches it; stride/padding and conv2d are only
+        # checked on data where the bug cannot show, so they keep their points.
         "partial_dtype_bug": {
             "cells": {
                 "output_size": CORRECT_OUTPUT_SIZE,
@@ -79,8 +80,6 @@ SUBMISSIONS = {
                     """
                 ),
             },
-            # Stride and padding are checked on float and integer-kernel data only, where the
-            # bug is invisible; the valid-mode cell catches it once.
             "scores": {"test_output_size": 1, "test_corr2d_valid": 0,
                        "test_corr2d_stride_padding": 2, "test_conv2d": 2},
         },
@@ -105,6 +104,66 @@ SUBMISSIONS = {
             },
             "scores": {"test_output_size": 1, "test_corr2d_valid": 0,
                        "test_corr2d_stride_padding": 0, "test_conv2d": 0},
+        },
+        # Right numbers by way of SciPy, hidden from the probe: switching the profiler off, and
+        # running the library call in a thread. Both are caught.
+        "evades_the_probe": {
+            "cells": {
+                "output_size": CORRECT_OUTPUT_SIZE,
+                "corr2d": _code(
+                    """
+                    import sys
+                    import scipy.signal
+                    def corr2d(X, K, stride=1, padding=0):
+                        sys.setprofile(None)
+                        padded = np.pad(np.asarray(X, dtype=float), padding)
+                        return scipy.signal.correlate2d(padded, K, mode="valid")[::stride, ::stride]
+                    """
+                ),
+                "conv2d": _code(
+                    """
+                    from concurrent.futures import ThreadPoolExecutor
+                    def conv2d(X, K):
+                        with ThreadPoolExecutor(1) as pool:
+                            return pool.submit(scipy.signal.convolve2d, X, K, mode="valid").result()
+                    """
+                ),
+            },
+            "scores": {"test_output_size": 1, "test_corr2d_valid": 0,
+                       "test_corr2d_stride_padding": 0, "test_conv2d": 0},
+        },
+        # Correct, just unusual: sliding windows and einsum, float32 results, np.rot90 for the
+        # turn, math.floor in output_size. Full marks.
+        "unusual_but_correct": {
+            "cells": {
+                "output_size": _code(
+                    """
+                    import math
+                    def output_size(n, k, stride=1, padding=0):
+                        if stride < 1 or padding < 0 or k > n + 2 * padding:
+                            raise ValueError(f"no window of {k} fits")
+                        return math.floor((n + 2 * padding - k) / stride) + 1
+                    """
+                ),
+                "corr2d": _code(
+                    """
+                    from numpy.lib.stride_tricks import sliding_window_view
+                    def corr2d(X, K, stride=1, padding=0):
+                        X = np.pad(np.asarray(X, dtype=np.float32), padding)
+                        K = np.asarray(K, dtype=np.float32)
+                        windows = sliding_window_view(X, K.shape)[::stride, ::stride]
+                        return np.einsum("ijkl,kl->ij", windows, K)
+                    """
+                ),
+                "conv2d": _code(
+                    """
+                    def conv2d(X, K):
+                        return corr2d(X, np.rot90(K, 2))
+                    """
+                ),
+            },
+            "scores": {"test_output_size": 1, "test_corr2d_valid": 3,
+                       "test_corr2d_stride_padding": 2, "test_conv2d": 2},
         },
         # A syntax error in one answer costs that answer and the ones built on it, nothing else.
         "syntax_error": {
@@ -131,6 +190,7 @@ NOISY_WRAPPERS = {
             def corr2d(*args, **kwargs):
                 warnings.warn("corr2d: this warning must not cost points", RuntimeWarning)
                 print("debug output on stderr", file=sys.stderr)
+                print("debug output on stdout")
                 return _quiet_corr2d(*args, **kwargs)
             """
         ),

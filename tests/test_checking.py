@@ -74,7 +74,7 @@ def failure_message(check, *args, **kwargs):
 def test_correct_array_returns_none_silently(got, expected, capsys):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = check_array(got, expected)
+        result = check_array(got, expected, array_only=not isinstance(got, list))
     assert result is None
     assert caught == []
     output = capsys.readouterr()
@@ -169,8 +169,24 @@ def test_tensor_that_numpy_cannot_hold_is_explained():
     assert "BFloat16" in message
 
 
+def test_list_is_refused_by_default_with_the_fix():
+    message = failure_message(check_array, [[1, 2], [3, 4]], np.array([[1, 2], [3, 4]]), name="Y")
+    assert message.startswith("Y is a list, but a NumPy array was expected")
+    assert "np.array(...)" in message
+
+
+def test_non_square_wrong_values_get_details_not_a_crash():
+    expected = np.arange(6).reshape(2, 3)
+    got = np.flip(expected.T)  # shape (3, 2): transposes and flips have other shapes
+    message = failure_message(check_array, got, expected, name="Y")
+    assert "has shape (3, 2) but should have (2, 3)" in message
+    rotated = np.rot90(expected, 2) + 0.5  # same shape, no pattern: plain details
+    message = failure_message(check_array, rotated, expected, name="Y")
+    assert "6 of 6 values differ" in message
+
+
 def test_ragged_list_is_explained():
-    message = failure_message(check_array, [[1, 2, 3], [4, 5]], REFERENCE, name="Y")
+    message = failure_message(check_array, [[1, 2, 3], [4, 5]], REFERENCE, name="Y", array_only=False)
     assert message.startswith("Y is a list that NumPy cannot turn into an array")
     assert "rows of different lengths" in message
 
@@ -182,7 +198,7 @@ def test_string_is_explained():
 
 
 def test_object_array_is_explained():
-    message = failure_message(check_array, [1, None, 3], [1, 2, 3], name="Y")
+    message = failure_message(check_array, np.array([1, None, 3], dtype=object), [1, 2, 3], name="Y", array_only=False)
     assert "not all numbers (NumPy dtype object)" in message
 
 

@@ -7,7 +7,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbconvert.exporters import NotebookExporter
 
 from helpers.grading import (HideHiddenTestTracebacks, StderrToStdout, StripSolutionDelimiters,
-                             hidden_test_lines, set_aside_unreadable, unreadable_reason)
+                             course_db_url, hidden_test_lines, set_aside_unreadable, unreadable_reason)
 
 
 def _cell(source, outputs=(), **nbgrader):
@@ -103,3 +103,9 @@ def test_set_aside_renames_only_unreadable_notebooks(tmp_path):
     assert "NOT GRADED: submitted/ben/ex04/01_convolutions.ipynb" in out.getvalue()
     assert "--student ben" in out.getvalue()
     assert set_aside_unreadable(tmp_path, "ex04", out=io.StringIO()) == []  # a second run changes nothing
+
+
+def test_course_db_url_reads_the_course_config_or_falls_back(tmp_path):
+    assert course_db_url(tmp_path) == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.db_url = "sqlite:////srv/grades.db"\n')
+    assert course_db_url(tmp_path) == "sqlite:////srv/grades.db"

@@ -126,7 +126,8 @@ def test_show_correlation_draws_padding_window_and_output():
     X, K = data.sheet_image(), data.sheet_kernels()["sobel_x"]
     Y = scipy.signal.correlate2d(np.pad(X, 1), K, mode="valid")[::2, ::2]
     fig = plotting.show_correlation(X, K, Y, padding=1, stride=2, position=(1, 2))
-    padded_ax, kernel_ax, output_ax = fig.axes
+    kernel_ax, padded_ax, output_ax = fig.axes  # K ⋆ X = Y
+    assert len(kernel_ax.texts) == 9
     assert len(padded_ax.texts) == 49 and len(output_ax.texts) == Y.size
     (window,) = padded_ax.patches
     assert (window.get_x(), window.get_y()) == (4 - 0.5, 2 - 0.5)  # row 1*2, column 2*2
