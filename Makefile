@@ -66,7 +66,12 @@ nbval: venv
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider notebooks/$(ASSIGNMENT)
 
+# nbgrader --force deletes release/ and notebooks/ first: keep a copy of uncommitted changes
+# there (a student who worked in release/, say) in .backup/ before regenerating.
 assignment: venv
+	@if git status --porcelain -- release notebooks 2>/dev/null | grep -q .; then \
+		backup=.backup/$$(date +%Y%m%d-%H%M%S); mkdir -p $$backup; cp -r release notebooks $$backup/; \
+		echo "release/ or notebooks/ had uncommitted changes: copied to $$backup/ before regenerating"; fi
 	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
 	$(NBGRADER) generate_solution $(ASSIGNMENT) --force
 

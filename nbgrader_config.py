@@ -40,6 +40,8 @@ c.OverwriteCells.add_missing_cells = True
 # The slowest cell (training the CNN of notebook 06) takes well under a minute on two CPU
 # cores; 180 s leaves room for a slow machine but still stops an endless loop.
 c.Execute.timeout = 180
+# No execution timestamps in the stored solutions: regenerating must not change a byte.
+c.Execute.record_timing = False
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
@@ -53,7 +55,12 @@ c.GenerateSolution.preprocessors = [
     ClearHiddenTests,
     "helpers.grading.StripSolutionDelimiters",
     Execute,
+    # Text printed in bursts arrives as one or several outputs depending on timing; merge them.
+    "nbconvert.preprocessors.CoalesceStreamsPreprocessor",
 ]
+
+# nbconvert's own preprocessors are skipped unless enabled (nbgrader's enable themselves).
+c.CoalesceStreamsPreprocessor.enabled = True
 
 # A correct answer that makes a library warn (text on stderr) still earns its points.
 c.Autograde.autograde_preprocessors = [

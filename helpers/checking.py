@@ -722,9 +722,6 @@ def check_shape(got, expected_shape, name="result", *, shape_hint=None):
     shape_hint : str, optional
         A sentence appended to a shape mismatch message, e.g. a reminder of
         the output-size formula.
-    array_only : bool, optional
-        Refuse a list or tuple (the default): the notebooks' functions promise
-        arrays, and code that indexes the result as ``Y[i, j]`` fails on a list.
 
     Returns
     -------

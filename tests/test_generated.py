@@ -37,7 +37,9 @@ def test_same_notebooks_everywhere():
 def test_release_is_regenerated(regenerated, name):
     fresh = comparable_cells(read(regenerated / "release" / ASSIGNMENT / f"{name}.ipynb"))
     committed = comparable_cells(read(RELEASE / f"{name}.ipynb"))
-    assert dumps(committed) == dumps(fresh), f"release/{ASSIGNMENT}/{name}.ipynb is stale: run `make assignment`"
+    assert dumps(committed) == dumps(fresh), (
+        f"release/{ASSIGNMENT}/{name}.ipynb is not what source/ generates: instructors, run `make assignment` "
+        "and commit; students who worked in release/, this difference is your work (it is safe)")
 
 
 @pytest.mark.parametrize("name", notebook_names())

@@ -94,6 +94,7 @@ def test_stored_outputs_hold_nothing_volatile(name):
     nb = read(SOLUTIONS / f"{name}.ipynb")
     volatile = re.compile(r"at 0x[0-9a-f]+|\d+(\.\d+)?\s?(ms|µs|s/it|it/s)\b|/tmp/ipykernel_|\r")
     for cell in nb.cells:
+        assert "execution" not in cell.metadata, f"{name}: execution timestamps stored in cell metadata"
         for output in cell.get("outputs", []):
             text = output.get("text", "") + output.get("data", {}).get("text/plain", "")
             assert not volatile.search(text), f"{name}: volatile output {text[:120]!r}"

@@ -120,7 +120,20 @@ def course(tmp_path_factory):
     preflight = subprocess.run([sys.executable, "-m", "helpers.grading", "preflight", ASSIGNMENT], cwd=root,
                                capture_output=True, text=True, check=True).stdout
     nbgrader("autograde", ASSIGNMENT, cwd=root)
-    return {"root": root, "expected": expected, "written": written, "preflight": preflight}
+    # What autograde left for the written answers, then grade them as Formgrader does.
+    before_manual = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for name, gids in written.items():
+            for gid in gids:
+                for student in ("instructor", "untouched"):
+                    grade = gb.find_grade(gid, name, ASSIGNMENT, student)
+                    before_manual[student, name, gid] = (grade.needs_manual_grade, grade.auto_score)
+                grade = gb.find_grade(gid, name, ASSIGNMENT, "instructor")
+                grade.manual_score = MODEL_ANSWER_POINTS_GIVEN
+                grade.needs_manual_grade = False
+        gb.db.commit()
+    return {"root": root, "expected": expected, "written": written, "preflight": preflight,
+            "before_manual": before_manual}
 
 
 def _auto_scores(root, student, notebook):
@@ -165,24 +178,16 @@ def test_noise_on_stderr_stays_visible_but_costs_nothing(course):
 
 
 def test_written_answers_wait_for_manual_grading(course):
-    root = course["root"]
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for name, gids in course["written"].items():
-            for gid in gids:
-                answered = gb.find_grade(gid, name, ASSIGNMENT, "instructor")
-                assert answered.needs_manual_grade and answered.auto_score is None
-                blank = gb.find_grade(gid, name, ASSIGNMENT, "untouched")
-                assert blank.auto_score == 0 and not blank.needs_manual_grade
+    for name, gids in course["written"].items():
+        for gid in gids:
+            needs_manual, auto_score = course["before_manual"]["instructor", name, gid]
+            assert needs_manual and auto_score is None, "an answer must wait for a person"
+            needs_manual, auto_score = course["before_manual"]["untouched", name, gid]
+            assert auto_score == 0 and not needs_manual, "an unanswered question scores 0 by itself"
 
 
 def test_feedback_hides_hidden_tests_but_shows_visible_ones(course):
     root = course["root"]
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for name, gids in course["written"].items():
-            for gid in gids:
-                grade = gb.find_grade(gid, name, ASSIGNMENT, "instructor")
-                grade.manual_score = MODEL_ANSWER_POINTS_GIVEN
-        gb.db.commit()
     nbgrader("generate_feedback", ASSIGNMENT, cwd=root)
     for name in notebook_names():
         source_tests = autograded_test_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb"))
@@ -204,7 +209,6 @@ def test_feedback_hides_hidden_tests_but_shows_visible_ones(course):
 
 def test_exported_grades_add_up(course):
     root = course["root"]
-    test_feedback_hides_hidden_tests_but_shows_visible_ones  # manual grades are set there (same module order)
     nbgrader("export", "--to", "grades.csv", cwd=root)
     with open(root / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
