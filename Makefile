@@ -51,7 +51,7 @@ lab: venv
 # ---------------------------------------------------------------- instructors
 # JupyterLab on the whole course, with nbgrader's Formgrader (it reads ./nbgrader_config.py).
 instructor: venv
-	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) source/$(ASSIGNMENT)
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 # ---------------------------------------------------------------- checks
 test: venv

@@ -32,6 +32,10 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.solution_directory = "notebooks"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 
+# Formgrader's Release and Collect buttons work through an exchange folder. Here it lives in the
+# course (ignored by git), which suits one machine; on JupyterHub set it to the shared path.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+
 # Students are added to the gradebook as their submissions are autograded.
 c.Autograde.create_student = True
 # A student who deletes a test cell is still graded by it: autograde puts it back.

@@ -1,4 +1,5 @@
-"""`make lab` serves the student versions in JupyterLab, with a kernel that runs this venv."""
+"""`make lab` serves the student versions in JupyterLab, with a kernel that runs this venv;
+`make instructor` serves the course with a working Formgrader."""
 
 import json
 import os
@@ -27,12 +28,12 @@ def _get(port, path):
         return json.load(response)
 
 
-@pytest.fixture(scope="module")
-def lab():
+def _serve(target):
+    """Run `make <target>` on a free port until the server answers; yield the port."""
     port = _free_port()
     args = f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 --IdentityProvider.token={TOKEN}"
-    # The Makefile target itself, as a student runs it (the set-up step is already done).
-    server = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"], cwd=ROOT,
+    # The Makefile target itself, as a student or instructor runs it (the set-up is already done).
+    server = subprocess.Popen(["make", "--no-print-directory", target, f"LAB_ARGS={args}"], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         for _ in range(120):
@@ -41,7 +42,7 @@ def lab():
                 break
             except OSError:
                 if server.poll() is not None:
-                    pytest.fail(f"make lab exited:\n{server.stdout.read()[-3000:]}")
+                    pytest.fail(f"make {target} exited:\n{server.stdout.read()[-3000:]}")
                 time.sleep(0.5)
         else:
             pytest.fail("JupyterLab did not answer within 60 s")
@@ -49,6 +50,16 @@ def lab():
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    yield from _serve("lab")
+
+
+@pytest.fixture(scope="module")
+def instructor():
+    yield from _serve("instructor")
 
 
 def test_lab_serves_the_student_notebooks(lab):
@@ -65,3 +76,15 @@ def test_lab_kernel_is_the_course_venv(lab):
     python3 = specs["kernelspecs"]["python3"]["spec"]
     assert python3["argv"][0].startswith(str(BIN.parent)), python3["argv"]
     assert python3["display_name"] == "Python 3 (ex04)"
+
+
+def test_instructor_gets_a_working_formgrader(instructor):
+    # Formgrader shows an error page, not an HTTP error, when the course root is outside the
+    # server root, so look at what it says.
+    url = f"http://127.0.0.1:{instructor}/formgrader/manage_assignments?token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        page = response.read().decode()
+    assert "formgrader encountered an error" not in page
+    assert "Manage Assignments" in page
+    assignments = _get(instructor, "/formgrader/api/assignments")
+    assert "ex04" in [a["name"] for a in assignments]
