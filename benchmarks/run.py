@@ -42,7 +42,7 @@ def main():
     for module in ("helpers", "helpers.checking", "numpy", "torch"):
         print(f"import {module:18s} {import_time(module) * 1000:8.0f} ms")
     for path in sorted((ROOT / "notebooks" / "ex04").glob("*.ipynb")):
-        print(f"run {path.name:28s} {notebook_time(path):8.1f} s")
+        print(f"run {path.name:26s} {notebook_time(path):6.1f} s")
 
 
 if __name__ == "__main__":
