@@ -1,6 +1,6 @@
-"""nbgrader preprocessors for this course (used by ``nbgrader_config.py``; instructors only).
+"""nbgrader tools of this course (used by ``nbgrader_config.py`` and ``make autograde``; instructors only).
 
-Two fixes for behaviour of nbgrader 0.9 that would be unfair to students:
+Fixes for behaviour of nbgrader 0.9 that would be unfair to students or clumsy for instructors:
 
 * A test cell scores 0 when anything reaches stderr, so a correct answer scores 0 as soon as
   a library prints a warning. :class:`StderrToStdout` moves such text to stdout in graded
@@ -8,6 +8,11 @@ Two fixes for behaviour of nbgrader 0.9 that would be unfair to students:
 * Feedback quotes hidden tests through tracebacks even after their source is removed.
   :class:`HideHiddenTestTracebacks` shortens a traceback that quotes a hidden test to its
   last line (the exception and its message).
+* :class:`StripSolutionDelimiters` removes the ``### BEGIN/END SOLUTION`` lines from the
+  executed solution versions in ``notebooks/``.
+* One unreadable notebook makes nbgrader skip a student's whole assignment.
+  :func:`set_aside_unreadable` (``python -m helpers.grading preflight ASSIGNMENT``, run by
+  ``make autograde``) names such files, sets them aside and keeps the student in the gradebook.
 """
 
 import re
