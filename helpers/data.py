@@ -64,3 +64,66 @@ def sheet_kernels():
         (the four-neighbour Laplace operator), in that order.
     """
     return {name: np.array(rows, dtype=np.int64) for name, rows in _SHEET_KERNELS.items()}
+
+
+# Photographs that ship inside scikit-image's wheel, so the unit never downloads anything.
+PHOTOS = ("chelsea", "camera")
+
+
+def photo(name="chelsea"):
+    """A real photograph in grey scale, as floats in [0, 1].
+
+    Introduced in ``02_sobel_laplace``. Both photos ship with scikit-image, so they work offline.
+
+    Parameters
+    ----------
+    name : {"chelsea", "camera"}
+        ``"chelsea"``: scikit-image's cat (300 x 451 pixels; the colour photo converted with
+        ``skimage.color.rgb2gray``, which weights red, green and blue as 0.2125, 0.7154 and
+        0.0721). ``"camera"``: the classic cameraman (512 x 512, already grey; divided by 255).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (H, W)
+        A fresh array with values in [0, 1].
+    """
+    if name not in PHOTOS:
+        raise ValueError(f"photo name must be one of {PHOTOS}, not {name!r}")
+    try:
+        from skimage import color
+        from skimage import data as skimage_data
+    except ImportError as error:  # pragma: no cover - scikit-image is pinned in requirements.txt
+        raise ImportError("photo() needs scikit-image: run `make venv` (or pip install scikit-image)") from error
+    if name == "chelsea":
+        return color.rgb2gray(skimage_data.chelsea()).astype(np.float64)
+    return skimage_data.camera().astype(np.float64) / 255.0
+
+
+def shapes_image(size=64):
+    """A synthetic test image: a bright square, a bright disk and a horizontal ramp.
+
+    Introduced in ``02_sobel_laplace``: its edges point in known directions (the square's are
+    vertical and horizontal, the disk's point every way, the ramp has no edge at all but a
+    constant slope), so one can read off what a filter responds to.
+
+    Parameters
+    ----------
+    size : int
+        Height and width in pixels, at least 16.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (size, size)
+        Background 0, shapes 1, the ramp (bottom quarter) rising from 0 to 1 left to right.
+    """
+    if int(size) != size or size < 16:
+        raise ValueError(f"size must be an integer of at least 16, got {size!r}")
+    size = int(size)
+    image = np.zeros((size, size))
+    q = size // 4
+    image[q // 2:q // 2 + q, q // 2:q // 2 + q] = 1.0  # square, top left
+    rows, cols = np.mgrid[0:size, 0:size]
+    centre_r, centre_c, radius = q, size - q - q // 2, q * 0.6
+    image[(rows - centre_r) ** 2 + (cols - centre_c) ** 2 <= radius ** 2] = 1.0  # disk, top right
+    image[size - q:, :] = np.linspace(0.0, 1.0, size)[None, :]  # ramp, bottom quarter
+    return image

@@ -217,3 +217,126 @@ def show_kernels(kernels, *, titles=None, suptitle=None):
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def show_images(images, *, signed=None, cmap=None, suptitle=None, width=3.2, height=None, axes=None,
+                clip_percentile=99.5):
+    """Draw several images side by side, each with its title.
+
+    Introduced in ``02_sobel_laplace``. Filter responses are signed: they get a diverging colour
+    map centred on zero (white = 0, red > 0, blue < 0), so a sign flip is visible at a glance.
+
+    Parameters
+    ----------
+    images : dict of str to array_like, each shape (H, W) or (H, W, 3)
+        Panel title to image.
+    signed : bool or sequence of bool, optional
+        Whether each image is a signed response (diverging colours, symmetric limits). By
+        default an image is signed when it has negative values.
+    cmap : str, optional
+        Colour map for unsigned grey images; "gray" when omitted.
+    suptitle : str, optional
+    width, height : float
+        Size of one panel in inches; the height follows the first image's aspect when omitted.
+    axes : sequence of matplotlib.axes.Axes, optional
+        Axes to draw on (one per image); a new figure is made when omitted.
+    clip_percentile : float
+        Signed images saturate at this percentile of their absolute values, so that a few very
+        strong responses do not wash out all the others (100 = no clipping).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    titles = list(images)
+    arrays = [np.asarray(images[t], dtype=float) for t in titles]
+    if not arrays:
+        raise ValueError("show_images needs at least one image")
+    if signed is None or isinstance(signed, bool):
+        signed = [bool(a.min() < 0) if signed is None else signed for a in arrays]
+    if axes is None:
+        first = arrays[0]
+        height = height or width * first.shape[0] / first.shape[1] + 0.5
+        fig, axes = plt.subplots(1, len(arrays), figsize=(width * len(arrays), height), squeeze=False)
+        axes = axes[0]
+    else:
+        fig = axes[0].figure
+    for ax, title, array, is_signed in zip(axes, titles, arrays, signed):
+        if array.ndim == 3:
+            ax.imshow(np.clip(array, 0, 1))
+        elif is_signed:
+            bound = float(np.percentile(np.abs(array), clip_percentile)) or float(np.abs(array).max()) or 1.0
+            ax.imshow(array, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
+        else:
+            ax.imshow(array, cmap=cmap or "gray", interpolation="nearest")
+        ax.set_title(title)
+        ax.set_axis_off()
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def angle_colours(magnitude, angle, *, clip_percentile=99.0):
+    """Colour each pixel by gradient direction (hue), as bright as the gradient is strong.
+
+    Introduced in ``02_sobel_laplace``. Where the image is flat the angle is noise, and the
+    brightness (the magnitude) hides it.
+
+    Parameters
+    ----------
+    magnitude : array_like, shape (H, W)
+        Gradient magnitude, at least 0.
+    angle : array_like, shape (H, W)
+        Gradient direction in radians, in [-pi, pi].
+    clip_percentile : float
+        Magnitudes above this percentile get full brightness, so a few very strong edges do
+        not leave everything else black.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (H, W, 3)
+        RGB values in [0, 1].
+    """
+    from matplotlib.colors import hsv_to_rgb
+
+    magnitude = np.asarray(magnitude, dtype=float)
+    angle = np.asarray(angle, dtype=float)
+    if magnitude.shape != angle.shape or magnitude.ndim != 2:
+        raise ValueError(f"magnitude and angle must be 2-D and of one shape, got {magnitude.shape} and {angle.shape}")
+    top = float(np.percentile(magnitude, clip_percentile)) or 1.0
+    hsv = np.stack([(angle % (2 * np.pi)) / (2 * np.pi),
+                    np.ones_like(angle),
+                    np.clip(magnitude / top, 0.0, 1.0)], axis=-1)
+    return hsv_to_rgb(hsv)
+
+
+def show_angle_wheel(ax, *, size=101):
+    """A legend for :func:`angle_colours`: which hue means which gradient direction.
+
+    Image rows grow downwards, so an angle of +90 degrees means "brighter below".
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    size : int
+        Pixels across the wheel.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    rows, cols = np.mgrid[-1:1:size * 1j, -1:1:size * 1j]
+    radius = np.hypot(rows, cols)
+    wheel = angle_colours(np.where(radius <= 1, 1.0, 0.0), np.arctan2(rows, cols), clip_percentile=100)
+    wheel[radius > 1] = 1.0  # white outside the disk
+    ax.imshow(wheel, extent=(-1, 1, 1, -1))
+    labels = {0: ("0°\nbrighter\nto the right", "left"), 90: ("90°: brighter below", "center"),
+              180: ("±180°", "right"), -90: ("−90°: brighter above", "center")}
+    for degrees, (label, align) in labels.items():
+        r = np.deg2rad(degrees)
+        ax.text(1.12 * np.cos(r), 1.2 * np.sin(r), label, ha=align, va="center", fontsize=8)
+    ax.set_xlim(-1.9, 2.4)
+    ax.set_ylim(1.5, -1.5)
+    ax.set_axis_off()
+    return ax

@@ -66,3 +66,78 @@ def interactive_or_static(plot, static, environ=None, **controls):
         return widget
     plot(**static)
     return None
+
+
+def kernel_editor(apply, initial, *, presets=None, environ=None):
+    """A 3 x 3 (or any size) kernel editor whose figure redraws as you type.
+
+    Introduced in ``02_sobel_laplace``. With a front end attached, it shows one number box per
+    kernel entry, a menu of preset kernels and the figure that ``apply`` draws; every change
+    redraws the figure. Without a front end it calls ``apply(initial)`` once (static figure).
+
+    Parameters
+    ----------
+    apply : callable
+        ``apply(kernel)`` draws one figure for a float array of the kernel's shape (and calls
+        ``plt.show()``).
+    initial : array_like, shape (kh, kw)
+        The kernel shown first, and the one drawn for the static figure.
+    presets : dict of str to array_like, optional
+        Named kernels of the same shape offered in a menu.
+    environ : mapping, optional
+        Passed to :func:`frontend_attached`.
+
+    Returns
+    -------
+    ipywidgets.VBox or None
+        The editor when one is shown, None for the static figure.
+    """
+    import numpy as np
+
+    initial = np.asarray(initial, dtype=float)
+    if initial.ndim != 2 or 0 in initial.shape:
+        raise ValueError(f"the kernel must be a non-empty 2-D array, got shape {initial.shape}")
+    presets = {name: np.asarray(k, dtype=float) for name, k in (presets or {}).items()}
+    for name, kernel in presets.items():
+        if kernel.shape != initial.shape:
+            raise ValueError(f"preset {name!r} has shape {kernel.shape}, the editor has {initial.shape}")
+    if not frontend_attached(environ):
+        apply(initial.copy())
+        return None
+
+    import ipywidgets
+    from IPython.display import display
+
+    rows, cols = initial.shape
+    boxes = [ipywidgets.FloatText(value=float(v), step=0.5, layout=ipywidgets.Layout(width="70px"))
+             for v in initial.ravel()]
+    grid = ipywidgets.GridBox(boxes, layout=ipywidgets.Layout(grid_template_columns=f"repeat({cols}, 75px)"))
+    menu = ipywidgets.Dropdown(options=["(custom)"] + list(presets), value="(custom)", description="preset")
+    output = ipywidgets.Output()
+    state = {"loading": False}
+
+    def current():
+        return np.array([box.value for box in boxes], dtype=float).reshape(rows, cols)
+
+    def redraw(_change=None):
+        if state["loading"]:
+            return
+        output.clear_output(wait=True)
+        with output:
+            apply(current())
+
+    def load_preset(change):
+        if change["new"] in presets:
+            state["loading"] = True  # one redraw for the whole kernel, not one per box
+            for box, value in zip(boxes, presets[change["new"]].ravel()):
+                box.value = float(value)
+            state["loading"] = False
+            redraw()
+
+    for box in boxes:
+        box.observe(redraw, names="value")
+    menu.observe(load_preset, names="value")
+    editor = ipywidgets.VBox([ipywidgets.HBox([grid, menu]), output])
+    display(editor)
+    redraw()
+    return editor

@@ -24,6 +24,32 @@ CORRECT_OUTPUT_SIZE = _code(
     """
 )
 
+CORRECT_CORRELATE_SEPARABLE = _code(
+    """
+    def correlate_separable(image, column, row):
+        image = np.asarray(image, dtype=float)
+        H, W = image.shape
+        kh, kw = len(column), len(row)
+        Z = sum(column[m] * image[m:m + H - kh + 1] for m in range(kh))
+        return sum(row[n] * Z[:, n:n + W - kw + 1] for n in range(kw))
+    """
+)
+
+CORRECT_SEPARABLE_FACTORS = _code(
+    """
+    def separable_factors(K, tol=1e-10):
+        K = np.asarray(K, dtype=float)
+        if K.ndim != 2:
+            raise ValueError("separable_factors needs a 2-D kernel")
+        U, s, Vt = np.linalg.svd(K)
+        if s[0] == 0:
+            return np.zeros(K.shape[0]), np.zeros(K.shape[1])
+        if s.size > 1 and s[1] > tol * s[0]:
+            return None
+        return U[:, 0] * np.sqrt(s[0]), Vt[0] * np.sqrt(s[0])
+    """
+)
+
 SUBMISSIONS = {
     "01_convolutions": {
         # Valid mode right, stride and padding ignored; conv2d flips one axis only.
@@ -175,12 +201,181 @@ SUBMISSIONS = {
                        "test_corr2d_stride_padding": 0, "test_conv2d": 0},
         },
     },
+    "02_sobel_laplace": {
+        # The sheet's kernels used for correlation: minus the gradient. The magnitude does not
+        # care, the angle is off by 180 degrees. separable_factors forgets to check the rank.
+        "swapped_signs": {
+            "cells": {
+                "sobel_gradient": _code(
+                    """
+                    def sobel_gradient(image):
+                        image = np.asarray(image, dtype=float)
+                        if image.ndim != 2 or min(image.shape) < 3:
+                            raise ValueError("need a 2-D image of at least 3x3")
+                        H, W = image.shape
+                        gx = np.zeros((H - 2, W - 2))
+                        gy = np.zeros((H - 2, W - 2))
+                        for m, n in np.ndindex(3, 3):
+                            window = image[m:m + H - 2, n:n + W - 2]
+                            gx += [[1, 0, -1], [2, 0, -2], [1, 0, -1]][m][n] * window
+                            gy += [[1, 2, 1], [0, 0, 0], [-1, -2, -1]][m][n] * window
+                        return np.sqrt(gx ** 2 + gy ** 2), np.arctan2(gy, gx)
+                    """
+                ),
+                "correlate_separable": CORRECT_CORRELATE_SEPARABLE,
+                "separable_factors": _code(
+                    """
+                    def separable_factors(K, tol=1e-10):
+                        K = np.asarray(K, dtype=float)
+                        if K.ndim != 2:
+                            raise ValueError("K must be 2-D")
+                        U, s, Vt = np.linalg.svd(K)
+                        return U[:, 0] * np.sqrt(s[0]), Vt[0] * np.sqrt(s[0])
+                    """
+                ),
+            },
+            "scores": {"test_sobel_magnitude": 1, "test_sobel_angle": 0,
+                       "test_correlate_separable": 2, "test_separable_factors": 0},
+        },
+        # Integer arithmetic kept from the input: uint8 differences wrap around (only the hidden
+        # tests use an 8-bit image), and an integer output array truncates fractional weights.
+        "integer_arithmetic": {
+            "cells": {
+                "sobel_gradient": _code(
+                    """
+                    def sobel_gradient(image):
+                        image = np.asarray(image)
+                        if image.ndim != 2 or min(image.shape) < 3:
+                            raise ValueError("need a 2-D image of at least 3x3")
+                        d_col = image[:, 2:] - image[:, :-2]
+                        d_row = image[2:, :] - image[:-2, :]
+                        gx = d_col[:-2] + 2 * d_col[1:-1] + d_col[2:]
+                        gy = d_row[:, :-2] + 2 * d_row[:, 1:-1] + d_row[:, 2:]
+                        return np.hypot(gx, gy), np.arctan2(gy, gx)
+                    """
+                ),
+                "correlate_separable": _code(
+                    """
+                    def correlate_separable(image, column, row):
+                        image = np.asarray(image)
+                        H, W = image.shape
+                        kh, kw = len(column), len(row)
+                        Z = np.zeros_like(image)[:H - kh + 1]
+                        for m in range(kh):
+                            Z += column[m] * image[m:m + H - kh + 1]
+                        Y = np.zeros_like(Z)[:, :W - kw + 1]
+                        for n in range(kw):
+                            Y += row[n] * Z[:, n:n + W - kw + 1]
+                        return Y
+                    """
+                ),
+                "separable_factors": CORRECT_SEPARABLE_FACTORS,
+            },
+            "scores": {"test_sobel_magnitude": 0, "test_sobel_angle": 2,
+                       "test_correlate_separable": 0, "test_separable_factors": 2},
+        },
+        # Right numbers from SciPy: no points for the functions that delegate.
+        "calls_scipy": {
+            "cells": {
+                "sobel_gradient": _code(
+                    """
+                    import scipy.ndimage
+                    def sobel_gradient(image):
+                        image = np.asarray(image, dtype=float)
+                        gx = scipy.ndimage.sobel(image, axis=1)[1:-1, 1:-1]
+                        gy = scipy.ndimage.sobel(image, axis=0)[1:-1, 1:-1]
+                        if image.ndim != 2 or min(image.shape) < 3:
+                            raise ValueError("need a 2-D image of at least 3x3")
+                        return np.hypot(gx, gy), np.arctan2(gy, gx)
+                    """
+                ),
+                "correlate_separable": _code(
+                    """
+                    from scipy.signal import correlate2d
+                    def correlate_separable(image, column, row):
+                        return correlate2d(np.asarray(image, dtype=float), np.outer(column, row), mode="valid")
+                    """
+                ),
+                "separable_factors": CORRECT_SEPARABLE_FACTORS,
+            },
+            "scores": {"test_sobel_magnitude": 0, "test_sobel_angle": 0,
+                       "test_correlate_separable": 0, "test_separable_factors": 2},
+        },
+        # Correct, just unusual: float32 sliding windows and einsum, np.correlate row by row,
+        # and factors read off the largest row instead of the SVD's vectors. Full marks.
+        "unusual_but_correct": {
+            "cells": {
+                "sobel_gradient": _code(
+                    """
+                    from numpy.lib.stride_tricks import sliding_window_view
+                    def sobel_gradient(image):
+                        image = np.asarray(image, dtype=np.float32)
+                        if image.ndim != 2 or image.shape[0] < 3 or image.shape[1] < 3:
+                            raise ValueError(f"image of shape {image.shape} is too small or not 2-D")
+                        windows = sliding_window_view(image, (3, 3))
+                        kx = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
+                        gx = np.einsum("ijkl,kl->ij", windows, kx)
+                        gy = np.einsum("ijkl,kl->ij", windows, kx.T)
+                        return np.sqrt(gx * gx + gy * gy), np.arctan2(gy, gx)
+                    """
+                ),
+                "correlate_separable": _code(
+                    """
+                    def correlate_separable(image, column, row):
+                        image = np.asarray(image, dtype=float)
+                        Z = np.array([np.correlate(col, np.asarray(column, dtype=float), mode="valid") for col in image.T]).T
+                        return np.array([np.correlate(r, np.asarray(row, dtype=float), mode="valid") for r in Z])
+                    """
+                ),
+                "separable_factors": _code(
+                    """
+                    def separable_factors(K, tol=1e-10):
+                        K = np.asarray(K, dtype=float)
+                        if K.ndim != 2:
+                            raise ValueError("K must be 2-D")
+                        s = np.linalg.svd(K, compute_uv=False)
+                        if s[0] > 0 and s.size > 1 and s[1] > tol * s[0]:
+                            return None
+                        row = K[np.argmax((K ** 2).sum(axis=1))]
+                        norm = row @ row
+                        column = K @ row / norm if norm > 0 else np.zeros(K.shape[0])
+                        return column, row
+                    """
+                ),
+            },
+            "scores": {"test_sobel_magnitude": 1, "test_sobel_angle": 2,
+                       "test_correlate_separable": 2, "test_separable_factors": 2},
+        },
+        # A syntax error costs the one answer.
+        "syntax_error": {
+            "cells": {
+                "sobel_gradient": "def sobel_gradient(image):\n    return np.hypot(*np.gradient(image)), 0 +",
+                "correlate_separable": CORRECT_CORRELATE_SEPARABLE,
+                "separable_factors": CORRECT_SEPARABLE_FACTORS,
+            },
+            "scores": {"test_sobel_magnitude": 0, "test_sobel_angle": 0,
+                       "test_correlate_separable": 2, "test_separable_factors": 2},
+        },
+    },
 }
 
 # Correct answers that make noise on stderr (a Python warning and a print to stderr) while
 # the tests call them. They must still earn full marks. Keyed by notebook, then grade_id; the
 # value is code appended to the instructor's solution cell, wrapping the graded function.
 NOISY_WRAPPERS = {
+    "02_sobel_laplace": {
+        "correlate_separable": _code(
+            """
+            import sys, warnings, functools
+            _quiet_correlate_separable = correlate_separable
+            @functools.wraps(_quiet_correlate_separable)
+            def correlate_separable(*args, **kwargs):
+                warnings.warn("correlate_separable: this warning must not cost points", UserWarning)
+                print("debug output on stderr", file=sys.stderr)
+                return _quiet_correlate_separable(*args, **kwargs)
+            """
+        ),
+    },
     "01_convolutions": {
         "corr2d": _code(
             """

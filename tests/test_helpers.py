@@ -144,6 +144,63 @@ def test_show_kernels_one_panel_each():
     assert [ax.get_title() for ax in fig.axes] == ["sobel_x", "sobel_y", "laplace"]
 
 
+def test_show_images_centres_signed_images_on_zero_and_clips_outliers():
+    response = np.linspace(-1.0, 3.0, 1000).reshape(20, 50)
+    response[0, 0] = 100.0  # one extreme pixel must not wash out the others
+    fig = plotting.show_images({"grey": np.ones((20, 50)), "response": response})
+    grey, signed = (ax.images[0] for ax in fig.axes)
+    assert grey.get_cmap().name == "gray"
+    low, high = signed.get_clim()
+    assert low == -high and 2.9 < high < 3.1
+    assert [ax.get_title() for ax in fig.axes] == ["grey", "response"]
+
+
+def test_show_images_needs_an_image():
+    with pytest.raises(ValueError, match="at least one image"):
+        plotting.show_images({})
+
+
+def test_angle_colours_hue_follows_the_angle_and_brightness_the_magnitude():
+    angle = np.array([[0.0, np.pi / 2, np.pi, -np.pi / 2]])
+    rgb = plotting.angle_colours(np.ones((1, 4)), angle, clip_percentile=100)
+    assert rgb.shape == (1, 4, 3)
+    assert np.allclose(rgb[0, 0], [1, 0, 0])          # hue 0: red
+    assert np.allclose(rgb[0, 2], [0, 1, 1])          # opposite direction: cyan
+    dark = plotting.angle_colours(np.array([[0.0, 1.0]]), np.zeros((1, 2)), clip_percentile=100)
+    assert np.allclose(dark[0, 0], 0) and np.allclose(dark[0, 1], [1, 0, 0])
+    with pytest.raises(ValueError, match="one shape"):
+        plotting.angle_colours(np.ones((2, 2)), np.ones((2, 3)))
+
+
+def test_show_angle_wheel_labels_the_directions():
+    fig, ax = plt.subplots()
+    plotting.show_angle_wheel(ax)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "brighter below" in texts and "brighter above" in texts
+
+
+def test_photo_is_grey_float_in_unit_range():
+    for name, shape in (("chelsea", (300, 451)), ("camera", (512, 512))):
+        image = data.photo(name)
+        assert image.shape == shape and image.dtype == np.float64
+        assert 0.0 <= image.min() < image.max() <= 1.0
+    first = data.photo()
+    first[:] = 0
+    assert data.photo().max() > 0  # a fresh array each call
+    with pytest.raises(ValueError, match="photo name must be one of"):
+        data.photo("dog")
+
+
+def test_shapes_image_has_square_disk_and_ramp():
+    image = data.shapes_image(64)
+    assert image.shape == (64, 64) and image.min() == 0.0 and image.max() == 1.0
+    assert np.allclose(np.diff(image[-1]), 1 / 63)  # the ramp rises evenly to the right
+    assert image[8:24, 8:24].min() == 1.0            # the square
+    assert image[16, 40] == 1.0                      # inside the disk
+    with pytest.raises(ValueError, match="at least 16"):
+        data.shapes_image(8)
+
+
 # ------------------------------------------------------------------ widgets
 
 
@@ -172,3 +229,29 @@ def test_interactive_or_static_builds_sliders_with_a_front_end():
     assert (slider.min, slider.max) == (0, 3)
     slider.value = 2
     assert calls[-1] == 2
+
+
+def test_kernel_editor_draws_the_initial_kernel_without_front_end():
+    calls = []
+    result = widgets.kernel_editor(calls.append, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], environ={})
+    assert result is None and len(calls) == 1
+    assert calls[0].dtype == float and calls[0][1, 1] == -4
+
+
+def test_kernel_editor_redraws_on_every_edit_and_once_per_preset():
+    calls = []
+    editor = widgets.kernel_editor(calls.append, np.zeros((3, 3)), presets={"box": np.ones((3, 3))},
+                                   environ={"EX04_INTERACTIVE": "1"})
+    grid, menu = editor.children[0].children
+    assert len(grid.children) == 9 and len(calls) == 1
+    grid.children[4].value = 2.5
+    assert calls[-1][1, 1] == 2.5 and len(calls) == 2
+    menu.value = "box"
+    assert len(calls) == 3 and np.array_equal(calls[-1], np.ones((3, 3)))
+
+
+def test_kernel_editor_rejects_mismatched_presets():
+    with pytest.raises(ValueError, match="preset 'big' has shape"):
+        widgets.kernel_editor(print, np.zeros((3, 3)), presets={"big": np.zeros((5, 5))}, environ={})
+    with pytest.raises(ValueError, match="non-empty 2-D"):
+        widgets.kernel_editor(print, np.zeros(3), environ={})
