@@ -15,7 +15,11 @@ scipy or torch until a notebook asks for them):
 ``helpers.checking``
     Comparisons for visible tests that explain a mismatch (introduced in ``01_convolutions``).
 ``helpers.widgets``
-    Interactive figures with a static fallback when no front end is attached.
+    Interactive figures with a static fallback when no front end is attached (introduced in
+    ``01_convolutions``; the kernel editor in ``02_sobel_laplace``).
+``helpers.gradcheck``
+    Numerical gradients and relative errors for checking backward passes (introduced in
+    ``03_conv_backprop``).
 ``helpers.grading``
     nbgrader preprocessors used by ``nbgrader_config.py`` (instructors only).
 """
@@ -24,7 +28,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "grading")
+_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "gradcheck", "grading")
 
 __all__ = list(_SUBMODULES) + ["setup_notebook", "pick_device"]
 

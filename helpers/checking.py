@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["check_array", "check_scalar", "check_shape"]
+__all__ = ["check_array", "check_scalar", "check_shape", "check_numpy_only"]
 
 # Most mismatching entries a message lists; more would bury the first clue.
 _MAX_LISTED = 5
@@ -747,3 +747,63 @@ def check_shape(got, expected_shape, name="result", *, shape_hint=None):
     got_array = _student_array(got, name)
     if got_array.shape != wanted_shape:
         raise AssertionError(_shape_message(name, got_array.shape, wanted_shape, shape_hint))
+
+
+# Libraries a graded function must not hand its work to. The hidden tests use the same list.
+FORBIDDEN_LIBRARIES = ("scipy", "torch", "skimage", "sklearn", "cv2", "helpers")
+
+
+def check_numpy_only(function, *args, **kwargs):
+    """Call ``function(*args, **kwargs)`` and fail if it used a library that does the work.
+
+    Introduced in notebook 02_sobel_laplace. Graded functions must be written with NumPy (and
+    Python); the hidden tests give 0 points to one that calls SciPy, scikit-image, PyTorch,
+    scikit-learn, OpenCV or ``helpers``. This visible check tells a student so at once, instead
+    of after grading. It watches the calls made in this thread while ``function`` runs.
+
+    Parameters
+    ----------
+    function : callable
+        The student's function.
+    *args, **kwargs
+        Passed to ``function``.
+
+    Returns
+    -------
+    object
+        What ``function`` returned, so the result can be checked next.
+
+    Raises
+    ------
+    AssertionError
+        Naming the libraries that were used, if any.
+    """
+    import sys
+
+    reached = set()
+
+    def probe(frame, event, arg):
+        if event == "call":
+            module = str(frame.f_globals.get("__name__", ""))
+        elif event == "c_call":
+            module = str(getattr(arg, "__module__", None) or type(getattr(arg, "__self__", None)).__module__)
+        else:
+            return
+        top = module.split(".")[0]
+        if top in FORBIDDEN_LIBRARIES:
+            reached.add(top)
+
+    previous = sys.getprofile()
+    sys.setprofile(probe)
+    try:
+        result = function(*args, **kwargs)
+    finally:
+        sys.setprofile(previous)
+    if reached:
+        name = getattr(function, "__name__", "the function")
+        libraries = ", ".join(sorted(reached))
+        raise AssertionError(
+            f"{name} used {libraries}. Graded functions must do their work with NumPy only: "
+            f"a function that hands it to {libraries} scores 0 when graded, even if its numbers are right."
+        )
+    return result

@@ -301,6 +301,32 @@ SUBMISSIONS = {
             "scores": {"test_sobel_magnitude": 0, "test_sobel_angle": 0,
                        "test_correlate_separable": 0, "test_separable_factors": 2},
         },
+        # SciPy reached from C, where a profiler sees no call: map() calls the library for it, and a
+        # helper function of the notebook (correlate_valid is SciPy) does the 1-D passes. Caught.
+        "evades_the_probe": {
+            "cells": {
+                "sobel_gradient": _code(
+                    """
+                    import scipy.ndimage as _nd
+                    def sobel_gradient(image):
+                        image = np.asarray(image, dtype=float)
+                        if image.ndim != 2 or min(image.shape) < 3:
+                            raise ValueError("need a 2-D image of at least 3x3")
+                        gx, gy = (g[1:-1, 1:-1] for g in map(_nd.sobel, [image, image], [1, 0]))
+                        return np.hypot(gx, gy), np.arctan2(gy, gx)
+                    """
+                ),
+                "correlate_separable": _code(
+                    """
+                    def correlate_separable(image, column, row):
+                        return correlate_valid(np.asarray(image, dtype=float), np.outer(column, row))
+                    """
+                ),
+                "separable_factors": CORRECT_SEPARABLE_FACTORS,
+            },
+            "scores": {"test_sobel_magnitude": 0, "test_sobel_angle": 0,
+                       "test_correlate_separable": 0, "test_separable_factors": 2},
+        },
         # Correct, just unusual: float32 sliding windows and einsum, np.correlate row by row,
         # and factors read off the largest row instead of the SVD's vectors. Full marks.
         "unusual_but_correct": {
@@ -391,3 +417,375 @@ NOISY_WRAPPERS = {
         ),
     },
 }
+
+
+# ---------------------------------------------------------------- 03_conv_backprop
+
+
+# One loop per output pixel: each output hands dY[i, j] times its window to dK and dY[i, j]
+# times K to its window's place in dX. The slowest sensible answer, used for the timing of
+# the learning demo too.
+CORR2D_BACKWARD_LOOPS_03 = _code(
+    """
+    def corr2d_backward(X, K, dY):
+        X = np.asarray(X, dtype=float)
+        K = np.asarray(K, dtype=float)
+        dY = np.asarray(dY, dtype=float)
+        kh, kw = K.shape
+        dX = np.zeros(X.shape)
+        dK = np.zeros(K.shape)
+        for i in range(dY.shape[0]):
+            for j in range(dY.shape[1]):
+                dK += dY[i, j] * X[i:i + kh, j:j + kw]
+                dX[i:i + kh, j:j + kw] += dY[i, j] * K
+        return dX, dK
+    """
+)
+
+# Four nested loops over (n, f, i, j), correct.
+CONV_FORWARD_LOOPS_03 = _code(
+    """
+    def conv_forward(X, W, b, stride=1, padding=0):
+        X = np.asarray(X, dtype=float)
+        W = np.asarray(W, dtype=float)
+        b = np.asarray(b, dtype=float)
+        N, C, H, W_in = X.shape
+        n_filters, _, kh, kw = W.shape
+        Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        H_out = (H + 2 * padding - kh) // stride + 1
+        W_out = (W_in + 2 * padding - kw) // stride + 1
+        out = np.zeros((N, n_filters, H_out, W_out))
+        for n in range(N):
+            for f in range(n_filters):
+                for i in range(H_out):
+                    for j in range(W_out):
+                        window = Xp[n, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                        out[n, f, i, j] = np.sum(window * W[f]) + b[f]
+        return out
+    """
+)
+
+# Loops over (n, f, i, j), correct.
+CONV_BACKWARD_LOOPS_03 = _code(
+    """
+    def conv_backward(dout, X, W, b, stride=1, padding=0):
+        dout = np.asarray(dout, dtype=float)
+        X = np.asarray(X, dtype=float)
+        W = np.asarray(W, dtype=float)
+        N, C, H, W_in = X.shape
+        n_filters, _, kh, kw = W.shape
+        Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        dXp = np.zeros(Xp.shape)
+        dW = np.zeros(W.shape)
+        db = np.zeros(n_filters)
+        for n in range(N):
+            for f in range(n_filters):
+                for i in range(dout.shape[2]):
+                    for j in range(dout.shape[3]):
+                        rows = slice(i * stride, i * stride + kh)
+                        cols = slice(j * stride, j * stride + kw)
+                        dW[f] += dout[n, f, i, j] * Xp[n, :, rows, cols]
+                        dXp[n, :, rows, cols] += dout[n, f, i, j] * W[f]
+                        db[f] += dout[n, f, i, j]
+        return dXp[:, :, padding:padding + H, padding:padding + W_in], dW, db
+    """
+)
+
+SUBMISSIONS_03 = {
+    # dK right but dX correlates the padded dY with K instead of K turned by 180° (the Sobel
+    # kernel of the visible check is antisymmetric, so the sign is off); the forward pass is
+    # right; the backward pass of the layer ignores the stride inside the loop.
+    "partial_no_flip_no_stride": {
+        "cells": {
+            "corr2d_backward": _code(
+                """
+                def corr2d_backward(X, K, dY):
+                    X = np.asarray(X, dtype=float)
+                    K = np.asarray(K, dtype=float)
+                    dY = np.asarray(dY, dtype=float)
+                    kh, kw = K.shape
+                    rows, cols = dY.shape
+                    dK = np.zeros((kh, kw))
+                    for u in range(kh):
+                        for v in range(kw):
+                            dK[u, v] = np.sum(X[u:u + rows, v:v + cols] * dY)
+                    padded = np.pad(dY, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+                    dX = np.zeros(X.shape)
+                    for a in range(X.shape[0]):
+                        for b in range(X.shape[1]):
+                            dX[a, b] = np.sum(padded[a:a + kh, b:b + kw] * K)
+                    return dX, dK
+                """
+            ),
+            "conv_forward": CONV_FORWARD_LOOPS_03,
+            "conv_backward": _code(
+                """
+                def conv_backward(dout, X, W, b, stride=1, padding=0):
+                    dout = np.asarray(dout, dtype=float)
+                    X = np.asarray(X, dtype=float)
+                    W = np.asarray(W, dtype=float)
+                    N, C, H, W_in = X.shape
+                    n_filters, _, kh, kw = W.shape
+                    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                    dXp = np.zeros(Xp.shape)
+                    dW = np.zeros(W.shape)
+                    for i in range(dout.shape[2]):
+                        for j in range(dout.shape[3]):
+                            g = dout[:, :, i, j]
+                            dW += np.tensordot(g, Xp[:, :, i:i + kh, j:j + kw], axes=([0], [0]))
+                            dXp[:, :, i:i + kh, j:j + kw] += np.tensordot(g, W, axes=([1], [0]))
+                    return dXp[:, :, padding:padding + H, padding:padding + W_in], dW, dout.sum(axis=(0, 2, 3))
+                """
+            ),
+        },
+        "scores": {"test_corr2d_backward": 0, "test_conv_forward": 2, "test_conv_backward": 0},
+    },
+    # The classic dtype bug: arrays made with np.zeros_like(X) or dtype=X.dtype are integer
+    # arrays for an integer image, and assigning floats to them drops the fractions. The
+    # visible checks with integer inputs and fractional gradients or bias catch it.
+    "partial_dtype_bug": {
+        "cells": {
+            "corr2d_backward": _code(
+                """
+                def corr2d_backward(X, K, dY):
+                    X, K, dY = np.asarray(X), np.asarray(K), np.asarray(dY)
+                    kh, kw = K.shape
+                    rows, cols = dY.shape
+                    dK = np.zeros_like(K)
+                    for u in range(kh):
+                        for v in range(kw):
+                            dK[u, v] = np.sum(X[u:u + rows, v:v + cols] * dY)
+                    padded = np.pad(dY, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+                    dX = np.zeros_like(X)
+                    for a in range(X.shape[0]):
+                        for b in range(X.shape[1]):
+                            dX[a, b] = np.sum(padded[a:a + kh, b:b + kw] * K[::-1, ::-1])
+                    return dX, dK
+                """
+            ),
+            "conv_forward": _code(
+                """
+                def conv_forward(X, W, b, stride=1, padding=0):
+                    X, W, b = np.asarray(X), np.asarray(W), np.asarray(b)
+                    N, C, H, W_in = X.shape
+                    n_filters, _, kh, kw = W.shape
+                    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                    H_out = (H + 2 * padding - kh) // stride + 1
+                    W_out = (W_in + 2 * padding - kw) // stride + 1
+                    out = np.zeros((N, n_filters, H_out, W_out), dtype=X.dtype)
+                    for i in range(H_out):
+                        for j in range(W_out):
+                            window = Xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                            out[:, :, i, j] = np.tensordot(window, W, axes=([1, 2, 3], [1, 2, 3])) + b
+                    return out
+                """
+            ),
+            "conv_backward": CONV_BACKWARD_LOOPS_03,
+        },
+        "scores": {"test_corr2d_backward": 0, "test_conv_forward": 0, "test_conv_backward": 3},
+    },
+    # Right single-channel gradients; the forward pass forgets the bias; the backward pass
+    # of the layer forgets to cut the padding off dX (right whenever padding is 0).
+    "partial_bias_and_padding": {
+        "cells": {
+            "corr2d_backward": CORR2D_BACKWARD_LOOPS_03,
+            "conv_forward": _code(
+                """
+                def conv_forward(X, W, b, stride=1, padding=0):
+                    X = np.asarray(X, dtype=float)
+                    W = np.asarray(W, dtype=float)
+                    N, C, H, W_in = X.shape
+                    n_filters, _, kh, kw = W.shape
+                    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                    H_out = (H + 2 * padding - kh) // stride + 1
+                    W_out = (W_in + 2 * padding - kw) // stride + 1
+                    out = np.zeros((N, n_filters, H_out, W_out))
+                    for i in range(H_out):
+                        for j in range(W_out):
+                            window = Xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                            out[:, :, i, j] = np.tensordot(window, W, axes=([1, 2, 3], [1, 2, 3]))
+                    return out
+                """
+            ),
+            "conv_backward": _code(
+                """
+                def conv_backward(dout, X, W, b, stride=1, padding=0):
+                    dout = np.asarray(dout, dtype=float)
+                    X = np.asarray(X, dtype=float)
+                    W = np.asarray(W, dtype=float)
+                    n_filters, _, kh, kw = W.shape
+                    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                    dXp = np.zeros(Xp.shape)
+                    dW = np.zeros(W.shape)
+                    for i in range(dout.shape[2]):
+                        for j in range(dout.shape[3]):
+                            rows = slice(i * stride, i * stride + kh)
+                            cols = slice(j * stride, j * stride + kw)
+                            dW += np.tensordot(dout[:, :, i, j], Xp[:, :, rows, cols], axes=([0], [0]))
+                            dXp[:, :, rows, cols] += np.tensordot(dout[:, :, i, j], W, axes=([1], [0]))
+                    return dXp, dW, dout.sum(axis=(0, 2, 3))
+                """
+            ),
+        },
+        "scores": {"test_corr2d_backward": 3, "test_conv_forward": 0, "test_conv_backward": 0},
+    },
+    # Right numbers from PyTorch: autograd inside corr2d_backward and conv_backward, conv2d in
+    # conv_forward. The visible checks pass; the hidden tests give no points for delegating.
+    "calls_torch": {
+        "cells": {
+            "corr2d_backward": _code(
+                """
+                def corr2d_backward(X, K, dY):
+                    X_t = torch.tensor(np.asarray(X, dtype=float), requires_grad=True)
+                    K_t = torch.tensor(np.asarray(K, dtype=float), requires_grad=True)
+                    Y_t = torch.nn.functional.conv2d(X_t[None, None], K_t[None, None])[0, 0]
+                    Y_t.backward(torch.tensor(np.asarray(dY, dtype=float)))
+                    return X_t.grad.numpy(), K_t.grad.numpy()
+                """
+            ),
+            "conv_forward": _code(
+                """
+                def conv_forward(X, W, b, stride=1, padding=0):
+                    X, W, b = (torch.tensor(np.asarray(A, dtype=float)) for A in (X, W, b))
+                    return torch.nn.functional.conv2d(X, W, b, stride=stride, padding=padding).numpy()
+                """
+            ),
+            "conv_backward": _code(
+                """
+                def conv_backward(dout, X, W, b, stride=1, padding=0):
+                    inputs = [torch.tensor(np.asarray(A, dtype=float), requires_grad=True) for A in (X, W, b)]
+                    out = torch.nn.functional.conv2d(*inputs, stride=stride, padding=padding)
+                    grads = torch.autograd.grad(out, inputs, torch.tensor(np.asarray(dout, dtype=float)))
+                    return tuple(g.numpy() for g in grads)
+                """
+            ),
+        },
+        "scores": {"test_corr2d_backward": 0, "test_conv_forward": 0, "test_conv_backward": 0},
+    },
+    # Right numbers from libraries, hidden from notebook 01's profiler: PyTorch's C functions
+    # called through map (no Python-level call for the profiler to see); the profiler switched
+    # off through map before calling SciPy; autograd in a worker thread. All caught.
+    "evades_the_probe": {
+        "cells": {
+            "corr2d_backward": _code(
+                """
+                def corr2d_backward(X, K, dY):
+                    X_t, K_t, dY_t = map(torch.from_numpy, (np.asarray(X, dtype=float), np.asarray(K, dtype=float),
+                                                            np.asarray(dY, dtype=float)))
+                    dX, = map(torch.conv_transpose2d, [dY_t[None, None]], [K_t[None, None]])
+                    dK, = map(torch.conv2d, [X_t[None, None]], [dY_t[None, None]])
+                    return tuple(map(torch.Tensor.numpy, (dX[0, 0], dK[0, 0])))
+                """
+            ),
+            "conv_forward": _code(
+                """
+                import sys
+                def conv_forward(X, W, b, stride=1, padding=0):
+                    list(map(sys.setprofile, [None]))
+                    X = np.pad(np.asarray(X, dtype=float), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                    W = np.asarray(W, dtype=float)
+                    out = np.array([[sum(scipy.signal.correlate2d(x_c, w_c, mode="valid") for x_c, w_c in zip(x, w))
+                                     for w in W] for x in X])
+                    return out[:, :, ::stride, ::stride] + np.asarray(b, dtype=float)[None, :, None, None]
+                """
+            ),
+            "conv_backward": _code(
+                """
+                from concurrent.futures import ThreadPoolExecutor
+                def _autograd(dout, X, W, b, stride, padding):
+                    inputs = [torch.tensor(np.asarray(A, dtype=float), requires_grad=True) for A in (X, W, b)]
+                    torch.nn.functional.conv2d(*inputs, stride=stride, padding=padding).backward(
+                        torch.tensor(np.asarray(dout, dtype=float)))
+                    return tuple(t.grad.numpy() for t in inputs)
+                def conv_backward(dout, X, W, b, stride=1, padding=0):
+                    with ThreadPoolExecutor(1) as pool:
+                        return pool.submit(_autograd, dout, X, W, b, stride, padding).result()
+                """
+            ),
+        },
+        "scores": {"test_corr2d_backward": 0, "test_conv_forward": 0, "test_conv_backward": 0},
+    },
+    # Correct, just unusual: float32 throughout, sliding windows and einsum for the single
+    # channel, im2col with a matrix product for the forward pass, col2im with np.add.at for
+    # the backward pass. Full marks.
+    "unusual_but_correct": {
+        "cells": {
+            "corr2d_backward": _code(
+                """
+                from numpy.lib.stride_tricks import sliding_window_view
+                def corr2d_backward(X, K, dY):
+                    X, K, dY = (np.asarray(A, dtype=np.float32) for A in (X, K, dY))
+                    kh, kw = K.shape
+                    dK = np.einsum("ijuv,ij->uv", sliding_window_view(X, K.shape), dY)
+                    padded = np.pad(dY, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+                    dX = np.einsum("abuv,uv->ab", sliding_window_view(padded, K.shape), np.rot90(K, 2))
+                    return dX, dK
+                """
+            ),
+            "conv_forward": _code(
+                """
+                from numpy.lib.stride_tricks import sliding_window_view
+                def conv_forward(X, W, b, stride=1, padding=0):
+                    X = np.pad(np.asarray(X, dtype=np.float32), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                    W = np.asarray(W, dtype=np.float32)
+                    n_filters, C, kh, kw = W.shape
+                    patches = sliding_window_view(X, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+                    N, _, H_out, W_out = patches.shape[:4]
+                    columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(N * H_out * W_out, C * kh * kw)
+                    out = columns @ W.reshape(n_filters, -1).T + np.asarray(b, dtype=np.float32)
+                    return out.reshape(N, H_out, W_out, n_filters).transpose(0, 3, 1, 2)
+                """
+            ),
+            "conv_backward": _code(
+                """
+                from numpy.lib.stride_tricks import sliding_window_view
+                def conv_backward(dout, X, W, b, stride=1, padding=0):
+                    dout, X, W = (np.asarray(A, dtype=np.float32) for A in (dout, X, W))
+                    N, C, H, W_in = X.shape
+                    n_filters, _, kh, kw = W.shape
+                    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                    H_out, W_out = dout.shape[2:]
+                    patches = sliding_window_view(Xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+                    dW = np.einsum("nfhw,nchwuv->fcuv", dout, patches)
+                    db = dout.sum(axis=(0, 2, 3))
+                    dpatches = np.einsum("nfhw,fcuv->nchwuv", dout, W)
+                    rows = (np.arange(H_out) * stride)[:, None] + np.arange(kh)
+                    cols = (np.arange(W_out) * stride)[:, None] + np.arange(kw)
+                    dXp = np.zeros_like(Xp)
+                    np.add.at(dXp, (slice(None), slice(None), rows[:, None, :, None], cols[None, :, None, :]), dpatches)
+                    return dXp[:, :, padding:padding + H, padding:padding + W_in], dW, db
+                """
+            ),
+        },
+        "scores": {"test_corr2d_backward": 3, "test_conv_forward": 2, "test_conv_backward": 3},
+    },
+    # A syntax error in one answer costs that answer only: conv_backward does not build on
+    # conv_forward, and its checks use PyTorch's forward pass.
+    "syntax_error": {
+        "cells": {
+            "corr2d_backward": CORR2D_BACKWARD_LOOPS_03,
+            "conv_forward": "def conv_forward(X, W, b, stride=1, padding=0)\n    return X",
+            "conv_backward": CONV_BACKWARD_LOOPS_03,
+        },
+        "scores": {"test_corr2d_backward": 3, "test_conv_forward": 0, "test_conv_backward": 3},
+    },
+}
+
+# A correct corr2d_backward that warns and prints to stderr while the tests call it: full marks.
+NOISY_03 = {
+    "corr2d_backward": _code(
+        """
+        import sys, warnings, functools
+        _quiet_corr2d_backward = corr2d_backward
+        @functools.wraps(_quiet_corr2d_backward)
+        def corr2d_backward(*args, **kwargs):
+            warnings.warn("corr2d_backward: this warning must not cost points", RuntimeWarning)
+            print("debug output on stderr", file=sys.stderr)
+            print("debug output on stdout")
+            return _quiet_corr2d_backward(*args, **kwargs)
+        """
+    ),
+}
+
+SUBMISSIONS["03_conv_backprop"] = SUBMISSIONS_03
+NOISY_WRAPPERS["03_conv_backprop"] = NOISY_03

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.checking import check_array, check_scalar, check_shape
+from helpers.checking import check_array, check_numpy_only, check_scalar, check_shape
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -511,3 +511,43 @@ def test_import_loads_only_numpy():
     )
     assert completed.stdout.strip() == "[]"
     assert completed.stderr == ""
+
+
+# ------------------------------------------------------------------ check_numpy_only
+
+
+def test_check_numpy_only_returns_the_result_of_a_numpy_function():
+    assert check_numpy_only(lambda a, b=1: np.add(a, b).sum(), np.arange(3), b=2) == 9
+
+
+def test_check_numpy_only_names_the_library_a_function_used():
+    import scipy.signal
+
+    def delegates(x):
+        return scipy.signal.correlate2d(x, np.ones((2, 2)), mode="valid")
+
+    with pytest.raises(AssertionError, match=r"delegates used scipy\. .*scores 0"):
+        check_numpy_only(delegates, np.ones((3, 3)))
+
+
+def test_check_numpy_only_catches_helpers_and_restores_the_profiler():
+    import sys
+
+    from helpers import data
+
+    sentinel = lambda frame, event, arg: None  # noqa: E731
+    sys.setprofile(sentinel)
+    try:
+        with pytest.raises(AssertionError, match="used helpers"):
+            check_numpy_only(lambda: data.sheet_image())
+        assert sys.getprofile() is sentinel
+    finally:
+        sys.setprofile(None)
+
+
+def test_check_numpy_only_lets_the_functions_own_errors_through():
+    def broken(x):
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        check_numpy_only(broken, 1)

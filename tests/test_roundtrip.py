@@ -199,6 +199,8 @@ def test_feedback_hides_hidden_tests_but_shows_visible_ones(course):
         for student in course["expected"]:
             if student == "unreadable":
                 continue  # nothing of theirs could be graded, so there is no feedback to leak
+            if not (root / "submitted" / student / ASSIGNMENT / f"{name}.ipynb").exists():
+                continue  # partial cases are per notebook: no submission, no feedback
             html = (root / "feedback" / student / ASSIGNMENT / f"{name}.html").read_text()
             text = BeautifulSoup(html, "html.parser").get_text()
             leaked = [line for line in hidden if line in text and line not in visible]
