@@ -17,6 +17,9 @@ scipy or torch until a notebook asks for them):
 ``helpers.widgets``
     Interactive figures with a static fallback when no front end is attached (introduced in
     ``01_convolutions``; the kernel editor in ``02_sobel_laplace``).
+``helpers.datasets``
+    Real datasets as arrays, tensors and DataLoaders: scikit-learn's handwritten digits
+    (introduced in ``05_equivariance``, used again in ``06_pytorch_cnn``).
 ``helpers.gradcheck``
     Numerical gradients and relative errors for checking backward passes (introduced in
     ``03_conv_backprop``).
@@ -28,7 +31,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "gradcheck", "grading")
+_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "gradcheck", "datasets", "grading")
 
 __all__ = list(_SUBMODULES) + ["setup_notebook", "pick_device"]
 
