@@ -127,3 +127,51 @@ def shapes_image(size=64):
     image[(rows - centre_r) ** 2 + (cols - centre_c) ** 2 <= radius ** 2] = 1.0  # disk, top right
     image[size - q:, :] = np.linspace(0.0, 1.0, size)[None, :]  # ramp, bottom quarter
     return image
+
+
+# The photo of Exercise 4-2 (b): the sheet says it is 640x428 pixels, i.e. 640 wide and 428 high.
+SHEET_CAT_SIZE = (428, 640)
+# The sheet's "pixel 255x210", as printed. It belongs to the sheet's own photo, and the sheet
+# does not say which number is the column: see cat_image() for the two readings.
+SHEET_EYE_PIXEL = (255, 210)
+# Centres of the cat's pupils in cat_image() at its default size, as (x, y) = (column, row),
+# located by looking at the picture (to a few pixels): "left" is the eye on the left of the
+# picture (the cat's right eye). CAT_EYE_BOXES are the eyes' extents as half-open
+# (top, bottom, left, right) pixel ranges, rows top:bottom and columns left:right.
+CAT_EYES_XY = {"left": (243, 160), "right": (455, 190)}
+CAT_EYE_BOXES = {"left": (125, 207, 195, 297), "right": (158, 238, 413, 502)}
+
+
+def cat_image(size=SHEET_CAT_SIZE, grey=False):
+    """scikit-image's cat ``chelsea``, resized to the size of the sheet's photo.
+
+    Introduced in ``04_receptive_field``. The sheet's photo is 640 pixels wide and 428 high;
+    ``chelsea`` (451 x 300) is resized to that with anti-aliasing, which stretches it by
+    1.42 horizontally and 1.43 vertically (almost the same aspect ratio). The eyes of this
+    photo are at :data:`CAT_EYES_XY` (default size only). The sheet's eye position
+    :data:`SHEET_EYE_PIXEL` = (255, 210) belongs to the sheet's photo: read as (x, y) it is
+    column 255, row 210; read as (row, column) it is row 255, column 210.
+
+    Parameters
+    ----------
+    size : tuple of int (height, width)
+        Size in NumPy order, rows first: the default (428, 640) is 428 high and 640 wide.
+    grey : bool
+        Grey scale (``skimage.color.rgb2gray`` weights) instead of colour.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (height, width, 3), or (height, width) when ``grey``
+        A fresh array with values in [0, 1].
+    """
+    height, width = (int(n) for n in size)
+    if (height, width) != tuple(size) or height < 1 or width < 1:
+        raise ValueError(f"size must be two positive integers (height, width), got {size!r}")
+    try:
+        from skimage import color, transform
+        from skimage import data as skimage_data
+    except ImportError as error:  # pragma: no cover - scikit-image is pinned in requirements.txt
+        raise ImportError("cat_image() needs scikit-image: run `make venv` (or pip install scikit-image)") from error
+    image = transform.resize(skimage_data.chelsea() / 255.0, (height, width), anti_aliasing=True)
+    image = np.clip(image, 0.0, 1.0).astype(np.float64)
+    return color.rgb2gray(image) if grey else image

@@ -789,3 +789,356 @@ NOISY_03 = {
 
 SUBMISSIONS["03_conv_backprop"] = SUBMISSIONS_03
 NOISY_WRAPPERS["03_conv_backprop"] = NOISY_03
+
+
+# ---------------------------------------------------------------- 04_receptive_field
+
+
+# The forward closed forms of section 3, one pass from input to output.
+RECEPTIVE_FIELD_04 = _code(
+    """
+    def receptive_field(layers):
+        size, stride, padding = 1, 1, 0
+        for layer in layers:
+            if len(layer) not in (3, 4):
+                raise ValueError("a layer is (kernel, stride, padding[, dilation])")
+            k, s, p = layer[0], layer[1], layer[2]
+            d = layer[3] if len(layer) == 4 else 1
+            if k < 1 or s < 1 or d < 1 or p < 0:
+                raise ValueError("bad layer")
+            size += d * (k - 1) * stride
+            padding += p * stride
+            stride *= s
+        return int(size), int(stride), int(padding)
+    """
+)
+
+# input_region without receptive_field: the span of the unit followed back layer by layer
+# (so that it keeps its points when receptive_field is wrong).
+INPUT_REGION_BY_SPANS_04 = _code(
+    """
+    def input_region(layers, i, j, image_shape=None):
+        def span(u):
+            a, b = u, u
+            for layer in reversed(layers):
+                k, s, p = layer[0], layer[1], layer[2]
+                d = layer[3] if len(layer) == 4 else 1
+                a, b = a * s - p, b * s - p + d * (k - 1)
+            return int(a), int(b) + 1
+        top, bottom = span(i)
+        left, right = span(j)
+        if image_shape is not None:
+            top, bottom = max(top, 0), min(bottom, image_shape[0])
+            left, right = max(left, 0), min(right, image_shape[1])
+        return top, bottom, left, right
+    """
+)
+
+SUBMISSIONS_04 = {
+    # Dilation ignored: a 4-tuple is read as its first three entries. The visible checks with
+    # dilated layers catch it. input_region is computed on its own, correctly.
+    "partial_ignores_dilation": {
+        "cells": {
+            "receptive_field": _code(
+                """
+                def receptive_field(layers):
+                    size, stride, padding = 1, 1, 0
+                    for layer in layers:
+                        if len(layer) not in (3, 4):
+                            raise ValueError("a layer is (kernel, stride, padding[, dilation])")
+                        k, s, p = layer[:3]
+                        if k < 1 or s < 1 or p < 0 or (len(layer) == 4 and layer[3] < 1):
+                            raise ValueError("bad layer")
+                        size += (k - 1) * stride
+                        padding += p * stride
+                        stride *= s
+                    return int(size), int(stride), int(padding)
+                """
+            ),
+            "input_region": INPUT_REGION_BY_SPANS_04,
+        },
+        "scores": {"test_receptive_field": 0, "test_input_region": 2},
+    },
+    # The classic sign error: the region starts at i*S + P instead of i*S - P.
+    "partial_padding_sign": {
+        "cells": {
+            "receptive_field": RECEPTIVE_FIELD_04,
+            "input_region": _code(
+                """
+                def input_region(layers, i, j, image_shape=None):
+                    size, stride, padding = receptive_field(layers)
+                    top, left = i * stride + padding, j * stride + padding
+                    bottom, right = top + size, left + size
+                    if image_shape is not None:
+                        top, bottom = max(top, 0), min(bottom, image_shape[0])
+                        left, right = max(left, 0), min(right, image_shape[1])
+                    return top, bottom, left, right
+                """
+            ),
+        },
+        "scores": {"test_receptive_field": 3, "test_input_region": 0},
+    },
+    # Both ends included, as in the article, where the task asks for half-open ranges.
+    "partial_inclusive_end": {
+        "cells": {
+            "receptive_field": RECEPTIVE_FIELD_04,
+            "input_region": _code(
+                """
+                def input_region(layers, i, j, image_shape=None):
+                    size, stride, padding = receptive_field(layers)
+                    top, left = i * stride - padding, j * stride - padding
+                    bottom, right = top + size - 1, left + size - 1
+                    if image_shape is not None:
+                        top, bottom = max(top, 0), min(bottom, image_shape[0] - 1)
+                        left, right = max(left, 0), min(right, image_shape[1] - 1)
+                    return top, bottom, left, right
+                """
+            ),
+        },
+        "scores": {"test_receptive_field": 3, "test_input_region": 0},
+    },
+    # image_shape accepted and ignored: right unclipped, wrong at the borders.
+    "partial_no_clipping": {
+        "cells": {
+            "receptive_field": RECEPTIVE_FIELD_04,
+            "input_region": _code(
+                """
+                def input_region(layers, i, j, image_shape=None):
+                    size, stride, padding = receptive_field(layers)
+                    top, left = i * stride - padding, j * stride - padding
+                    return top, top + size, left, left + size
+                """
+            ),
+        },
+        "scores": {"test_receptive_field": 3, "test_input_region": 0},
+    },
+    # Off by one layer: each layer's own stride is multiplied in before its kernel is counted
+    # (right whenever every stride is 1). input_region builds on it and inherits the error.
+    "partial_stride_one_layer_early": {
+        "cells": {
+            "receptive_field": _code(
+                """
+                def receptive_field(layers):
+                    size, stride, padding = 1, 1, 0
+                    for layer in layers:
+                        if len(layer) not in (3, 4):
+                            raise ValueError("a layer is (kernel, stride, padding[, dilation])")
+                        k, s, p = layer[:3]
+                        d = layer[3] if len(layer) == 4 else 1
+                        if k < 1 or s < 1 or d < 1 or p < 0:
+                            raise ValueError("bad layer")
+                        stride *= s
+                        size += d * (k - 1) * stride
+                        padding += p * stride
+                    return int(size), int(stride), int(padding)
+                """
+            ),
+            "input_region": _code(
+                """
+                def input_region(layers, i, j, image_shape=None):
+                    size, stride, padding = receptive_field(layers)
+                    top, left = i * stride - padding, j * stride - padding
+                    bottom, right = top + size, left + size
+                    if image_shape is not None:
+                        top, bottom = max(top, 0), min(bottom, image_shape[0])
+                        left, right = max(left, 0), min(right, image_shape[1])
+                    return top, bottom, left, right
+                """
+            ),
+        },
+        "scores": {"test_receptive_field": 0, "test_input_region": 0},
+    },
+    # Right numbers by the backward recurrences, but the list is reversed in place and left so.
+    # The visible checks use a list that reads the same both ways; the hidden tests see it.
+    "mutates_layers": {
+        "cells": {
+            "receptive_field": _code(
+                """
+                def receptive_field(layers):
+                    layers.reverse()
+                    size, stride, padding = 1, 1, 0
+                    for layer in layers:
+                        if len(layer) not in (3, 4):
+                            raise ValueError("a layer is (kernel, stride, padding[, dilation])")
+                        k, s, p = layer[:3]
+                        d = layer[3] if len(layer) == 4 else 1
+                        if k < 1 or s < 1 or d < 1 or p < 0:
+                            raise ValueError("bad layer")
+                        size = s * size + (d * (k - 1) + 1 - s)
+                        padding = s * padding + p
+                        stride *= s
+                    return int(size), int(stride), int(padding)
+                """
+            ),
+            "input_region": INPUT_REGION_BY_SPANS_04,
+        },
+        "scores": {"test_receptive_field": 0, "test_input_region": 2},
+    },
+    # Right numbers, measured: receptive_field builds the network in PyTorch (weights 1) and finds
+    # the pixels with a nonzero gradient. The visible checks pass; the hidden tests give no points.
+    "calls_torch": {
+        "cells": {
+            "receptive_field": _code(
+                """
+                def receptive_field(layers):
+                    for layer in layers:
+                        if len(layer) not in (3, 4) or min(layer[0], layer[1], *layer[3:]) < 1 or layer[2] < 0:
+                            raise ValueError("bad layer")
+                    x = torch.ones(1, 1, 20000, dtype=torch.float64, requires_grad=True)
+                    h = x
+                    for k, s, p, *d in layers:
+                        h = torch.nn.functional.conv1d(h, torch.ones(1, 1, int(k), dtype=torch.float64), stride=int(s),
+                                                       padding=int(p), dilation=int(d[0]) if d else 1)
+                    u = h.shape[-1] // 2
+                    extents = []
+                    for unit in (u, u + 1):
+                        grad, = torch.autograd.grad(h[0, 0, unit], x, retain_graph=True)
+                        nonzero = np.flatnonzero(grad[0, 0].numpy())
+                        extents.append((int(nonzero[0]), int(nonzero[-1])))
+                    stride = extents[1][0] - extents[0][0]
+                    return extents[0][1] - extents[0][0] + 1, stride, u * stride - extents[0][0]
+                """
+            ),
+            "input_region": INPUT_REGION_BY_SPANS_04,
+        },
+        "scores": {"test_receptive_field": 0, "test_input_region": 2},
+    },
+    # input_region does its arithmetic on PyTorch tensors: right numbers, library used, 0 points.
+    "region_on_torch_tensors": {
+        "cells": {
+            "receptive_field": RECEPTIVE_FIELD_04,
+            "input_region": _code(
+                """
+                def input_region(layers, i, j, image_shape=None):
+                    size, stride, padding = receptive_field(layers)
+                    start = torch.tensor([i, j]) * stride - padding
+                    stop = start + size
+                    if image_shape is not None:
+                        start = torch.clamp(start, min=0)
+                        stop = torch.minimum(stop, torch.tensor(image_shape))
+                    return int(start[0]), int(stop[0]), int(start[1]), int(stop[1])
+                """
+            ),
+        },
+        "scores": {"test_receptive_field": 3, "test_input_region": 0},
+    },
+    # Correct, just unusual: the backward recurrences of the article on a reversed copy with
+    # NumPy integers (returned as such), and input_region by functools.reduce over the layers
+    # with np.clip for the clipping. Full marks.
+    "unusual_but_correct": {
+        "cells": {
+            "receptive_field": _code(
+                """
+                def receptive_field(layers):
+                    table = [tuple(layer) + (1,) * (4 - len(layer)) if len(layer) in (3, 4) else None for layer in layers]
+                    if any(t is None for t in table):
+                        raise ValueError("a layer has 3 or 4 entries")
+                    table = np.array(table, dtype=np.int64).reshape(-1, 4)
+                    k, s, p, d = table.T
+                    if np.any(k < 1) or np.any(s < 1) or np.any(d < 1) or np.any(p < 0):
+                        raise ValueError("kernel, stride, dilation >= 1 and padding >= 0")
+                    r, P = np.int64(1), np.int64(0)
+                    for k_, s_, p_, d_ in table[::-1]:
+                        r = s_ * r + (d_ * (k_ - 1) + 1 - s_)
+                        P = s_ * P + p_
+                    return r, np.prod(s, dtype=np.int64), P
+                """
+            ),
+            "input_region": _code(
+                """
+                import functools
+                def input_region(layers, i, j, image_shape=None):
+                    def back(span, layer):
+                        k, s, p, d = (tuple(layer) + (1,))[:4]
+                        return span[0] * s - p, span[1] * s - p + d * (k - 1) + 1 - s
+                    rows = functools.reduce(back, list(layers)[::-1], (int(i), int(i) + 1))
+                    cols = functools.reduce(back, list(layers)[::-1], (int(j), int(j) + 1))
+                    if image_shape is not None:
+                        rows = tuple(np.clip(rows, 0, image_shape[0]))
+                        cols = tuple(np.clip(cols, 0, image_shape[1]))
+                    return rows[0], rows[1], cols[0], cols[1]
+                """
+            ),
+        },
+        "scores": {"test_receptive_field": 3, "test_input_region": 2},
+    },
+    # Passes every visible check, fails hidden ones: the layer is unpacked as k, s, p, *rest, so
+    # a layer of 2 entries raises (the unpacking fails) but one of 5 entries is accepted.
+    "partial_accepts_five_entries": {
+        "cells": {
+            "receptive_field": _code(
+                """
+                def receptive_field(layers):
+                    size, stride, padding = 1, 1, 0
+                    for layer in layers:
+                        k, s, p, *rest = layer
+                        d = rest[0] if rest else 1
+                        if k < 1 or s < 1 or d < 1 or p < 0:
+                            raise ValueError("bad layer")
+                        size += d * (k - 1) * stride
+                        padding += p * stride
+                        stride *= s
+                    return int(size), int(stride), int(padding)
+                """
+            ),
+            "input_region": INPUT_REGION_BY_SPANS_04,
+        },
+        "scores": {"test_receptive_field": 0, "test_input_region": 2},
+    },
+    # Passes every visible check, fails hidden ones: the region is built symmetrically around
+    # the unit's centre with (r - 1) // 2 on each side, one pixel short whenever r is even
+    # (every visible example of input_region has an odd r).
+    "partial_centre_symmetric": {
+        "cells": {
+            "receptive_field": RECEPTIVE_FIELD_04,
+            "input_region": _code(
+                """
+                def input_region(layers, i, j, image_shape=None):
+                    size, stride, padding = receptive_field(layers)
+                    half = (size - 1) // 2
+                    centre_row, centre_col = i * stride - padding + half, j * stride - padding + half
+                    top, bottom = centre_row - half, centre_row + half + 1
+                    left, right = centre_col - half, centre_col + half + 1
+                    if image_shape is not None:
+                        top, bottom = max(top, 0), min(bottom, image_shape[0])
+                        left, right = max(left, 0), min(right, image_shape[1])
+                    return top, bottom, left, right
+                """
+            ),
+        },
+        "scores": {"test_receptive_field": 3, "test_input_region": 0},
+    },
+    # A syntax error in input_region costs that answer only.
+    "syntax_error": {
+        "cells": {
+            "receptive_field": RECEPTIVE_FIELD_04,
+            "input_region": "def input_region(layers, i, j, image_shape=None)\n    return 0, 0, 0, 0",
+        },
+        "scores": {"test_receptive_field": 3, "test_input_region": 0},
+    },
+}
+
+# A correct receptive_field that warns and prints to stderr while the tests call it: full marks.
+NOISY_04 = {
+    "receptive_field": _code(
+        """
+        import sys, warnings, functools
+        _quiet_receptive_field = receptive_field
+        @functools.wraps(_quiet_receptive_field)
+        def receptive_field(*args, **kwargs):
+            warnings.warn("receptive_field: this warning must not cost points", RuntimeWarning)
+            print("debug output on stderr", file=sys.stderr)
+            print("debug output on stdout")
+            return _quiet_receptive_field(*args, **kwargs)
+        """
+    ),
+}
+
+SUBMISSIONS["04_receptive_field"] = SUBMISSIONS_04
+NOISY_WRAPPERS["04_receptive_field"] = NOISY_04
+
+# The builder verified more cases once; the round trip keeps the ones that each prove something
+# the others do not, so that `make test` stays within minutes.
+for _verified_once in ("partial_inclusive_end", "partial_no_clipping", "partial_stride_one_layer_early",
+                       "region_on_torch_tensors", "partial_accepts_five_entries"):
+    del SUBMISSIONS["04_receptive_field"][_verified_once]
