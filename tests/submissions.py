@@ -388,6 +388,23 @@ SUBMISSIONS = {
 # Correct answers that make noise on stderr (a Python warning and a print to stderr) while
 # the tests call them. They must still earn full marks. Keyed by notebook, then grade_id; the
 # value is code appended to the instructor's solution cell, wrapping the graded function.
+def noisy_wrapper(name):
+    """Code that wraps the graded function `name` so that it warns on stderr, prints to stderr
+    and to stdout, and otherwise returns what the original returns: it must keep full marks."""
+    return _code(
+        f"""
+        import sys, warnings, functools
+        _quiet_{name} = {name}
+        @functools.wraps(_quiet_{name})
+        def {name}(*args, **kwargs):
+            warnings.warn("{name}: this warning must not cost points", RuntimeWarning)
+            print("debug output on stderr", file=sys.stderr)
+            print("debug output on stdout")
+            return _quiet_{name}(*args, **kwargs)
+        """
+    )
+
+
 NOISY_WRAPPERS = {
     "02_sobel_laplace": {
         "correlate_separable": _code(
@@ -402,20 +419,7 @@ NOISY_WRAPPERS = {
             """
         ),
     },
-    "01_convolutions": {
-        "corr2d": _code(
-            """
-            import sys, warnings, functools
-            _quiet_corr2d = corr2d
-            @functools.wraps(_quiet_corr2d)
-            def corr2d(*args, **kwargs):
-                warnings.warn("corr2d: this warning must not cost points", RuntimeWarning)
-                print("debug output on stderr", file=sys.stderr)
-                print("debug output on stdout")
-                return _quiet_corr2d(*args, **kwargs)
-            """
-        ),
-    },
+    "01_convolutions": {"corr2d": noisy_wrapper("corr2d")},
 }
 
 
@@ -772,20 +776,7 @@ SUBMISSIONS_03 = {
 }
 
 # A correct corr2d_backward that warns and prints to stderr while the tests call it: full marks.
-NOISY_03 = {
-    "corr2d_backward": _code(
-        """
-        import sys, warnings, functools
-        _quiet_corr2d_backward = corr2d_backward
-        @functools.wraps(_quiet_corr2d_backward)
-        def corr2d_backward(*args, **kwargs):
-            warnings.warn("corr2d_backward: this warning must not cost points", RuntimeWarning)
-            print("debug output on stderr", file=sys.stderr)
-            print("debug output on stdout")
-            return _quiet_corr2d_backward(*args, **kwargs)
-        """
-    ),
-}
+NOISY_03 = {"corr2d_backward": noisy_wrapper("corr2d_backward")}
 
 SUBMISSIONS["03_conv_backprop"] = SUBMISSIONS_03
 NOISY_WRAPPERS["03_conv_backprop"] = NOISY_03
@@ -1119,20 +1110,7 @@ SUBMISSIONS_04 = {
 }
 
 # A correct receptive_field that warns and prints to stderr while the tests call it: full marks.
-NOISY_04 = {
-    "receptive_field": _code(
-        """
-        import sys, warnings, functools
-        _quiet_receptive_field = receptive_field
-        @functools.wraps(_quiet_receptive_field)
-        def receptive_field(*args, **kwargs):
-            warnings.warn("receptive_field: this warning must not cost points", RuntimeWarning)
-            print("debug output on stderr", file=sys.stderr)
-            print("debug output on stdout")
-            return _quiet_receptive_field(*args, **kwargs)
-        """
-    ),
-}
+NOISY_04 = {"receptive_field": noisy_wrapper("receptive_field")}
 
 SUBMISSIONS["04_receptive_field"] = SUBMISSIONS_04
 NOISY_WRAPPERS["04_receptive_field"] = NOISY_04
