@@ -27,7 +27,7 @@ help:
 	@echo "make autograde   autograde everything in submitted/"
 	@echo "make feedback    write HTML feedback to feedback/"
 	@echo "make grades      export grades.csv"
-	@echo "make benchmark   print import and notebook run times"
+	@echo "make benchmark   print import and notebook run times, CNN training time and accuracy"
 
 # ---------------------------------------------------------------- set-up (idempotent)
 venv: $(STAMP)
@@ -96,6 +96,7 @@ grades: venv
 
 benchmark: venv
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/train_cnn.py
 
 clean:
 	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ $(ASSIGNMENT)-release.zip

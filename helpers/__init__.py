@@ -18,11 +18,15 @@ scipy or torch until a notebook asks for them):
     Interactive figures with a static fallback when no front end is attached (introduced in
     ``01_convolutions``; the kernel editor in ``02_sobel_laplace``).
 ``helpers.datasets``
-    Real datasets as arrays, tensors and DataLoaders: scikit-learn's handwritten digits
+    Real datasets as arrays, tensors and DataLoaders: scikit-learn's handwritten digits offline,
+    and MNIST, Fashion-MNIST and CIFAR-10 from their standard files through the same call
     (introduced in ``05_equivariance``, used again in ``06_pytorch_cnn``).
 ``helpers.gradcheck``
     Numerical gradients and relative errors for checking backward passes (introduced in
     ``03_conv_backprop``).
+``helpers.training``
+    Progress bars, learning curves, confusion matrices, filter and feature-map figures, and
+    saving and loading weights (introduced in ``06_pytorch_cnn``).
 ``helpers.grading``
     nbgrader preprocessors used by ``nbgrader_config.py`` (instructors only).
 """
@@ -31,7 +35,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "gradcheck", "datasets", "grading")
+_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "gradcheck", "datasets", "training", "grading")
 
 __all__ = list(_SUBMODULES) + ["setup_notebook", "pick_device"]
 

@@ -1120,3 +1120,555 @@ NOISY_WRAPPERS["04_receptive_field"] = NOISY_04
 for _verified_once in ("partial_inclusive_end", "partial_no_clipping", "partial_stride_one_layer_early",
                        "region_on_torch_tensors", "partial_accepts_five_entries"):
     del SUBMISSIONS["04_receptive_field"][_verified_once]
+
+
+# ---------------------------------------------------------------- 05_equivariance
+# Scores are for test_translate (3) and test_equivariance_error (2). The hidden test of
+# equivariance_error swaps in a correct translate while it runs, and the visible one compares with
+# the definition computed with the student's own translate: a wrong translate costs Task 1's
+# points only, as long as it is NumPy.
+
+# The definition, using translate: correct.
+EQUIVARIANCE_ERROR_05 = _code(
+    """
+    def equivariance_error(layer, X, x, y, mode="circular"):
+        X = np.asarray(X)
+        out = np.asarray(layer(X))
+        if out.shape != X.shape:
+            raise ValueError("layer must keep the shape")
+        return np.abs(np.asarray(layer(translate(X, x, y, mode))) - translate(out, x, y, mode))
+    """
+)
+
+# np.roll for the circular case, padding and slicing for the zero case: correct.
+TRANSLATE_ROLL_05 = _code(
+    """
+    def translate(X, x, y, mode="circular"):
+        X = np.asarray(X)
+        H, W = X.shape
+        if mode == "circular":
+            return np.roll(X, (x, y), axis=(0, 1))
+        if mode != "zero":
+            raise ValueError("unknown mode")
+        if abs(x) >= H or abs(y) >= W:
+            return np.zeros_like(X)
+        padded = np.pad(X, ((abs(x), abs(x)), (abs(y), abs(y))))
+        return padded[abs(x) - x:abs(x) - x + H, abs(y) - y:abs(y) - y + W].copy()
+    """
+)
+
+SUBMISSIONS_05 = {
+    # np.roll and np.pad: a short, correct answer.
+    "roll_based": {
+        "cells": {"translate": TRANSLATE_ROLL_05, "equivariance_error": EQUIVARIANCE_ERROR_05},
+        "scores": {"test_translate": 3, "test_equivariance_error": 2},
+    },
+    # The shift runs the wrong way: result[i, j] = X[i + x, j + y] (up and left for positive shifts).
+    # equivariance_error is right and keeps its points.
+    "partial_reversed_shift": {
+        "cells": {
+            "translate": _code(
+                """
+                def translate(X, x, y, mode="circular"):
+                    X = np.asarray(X)
+                    H, W = X.shape
+                    if mode not in ("circular", "zero"):
+                        raise ValueError(mode)
+                    out = np.zeros_like(X)
+                    for i in range(H):
+                        for j in range(W):
+                            a, b = i + x, j + y
+                            if mode == "circular":
+                                out[i, j] = X[a % H, b % W]
+                            elif 0 <= a < H and 0 <= b < W:
+                                out[i, j] = X[a, b]
+                    return out
+                """
+            ),
+            "equivariance_error": EQUIVARIANCE_ERROR_05,
+        },
+        "scores": {"test_translate": 0, "test_equivariance_error": 2},
+    },
+    # Zero mode forgets to fill with zeros: it wraps around like circular mode.
+    "partial_zero_mode_wraps": {
+        "cells": {
+            "translate": _code(
+                """
+                def translate(X, x, y, mode="circular"):
+                    if mode not in ("circular", "zero"):
+                        raise ValueError(mode)
+                    X = np.asarray(X)
+                    rows = (np.arange(X.shape[0]) - x) % X.shape[0]
+                    cols = (np.arange(X.shape[1]) - y) % X.shape[1]
+                    return X[np.ix_(rows, cols)]
+                """
+            ),
+            "equivariance_error": EQUIVARIANCE_ERROR_05,
+        },
+        "scores": {"test_translate": 0, "test_equivariance_error": 2},
+    },
+    # translate right; equivariance_error returns the signed difference and one number, the largest.
+    "partial_error_is_a_number": {
+        "cells": {
+            "translate": TRANSLATE_ROLL_05,
+            "equivariance_error": _code(
+                """
+                def equivariance_error(layer, X, x, y, mode="circular"):
+                    return np.max(layer(translate(X, x, y, mode)) - translate(layer(X), x, y, mode))
+                """
+            ),
+        },
+        "scores": {"test_translate": 3, "test_equivariance_error": 0},
+    },
+    # translate right but the zero mode breaks for shifts larger than the image (negative slice
+    # bounds wrap around); equivariance_error forgets the shape check.
+    "partial_large_shifts_and_no_shape_check": {
+        "cells": {
+            "translate": _code(
+                """
+                def translate(X, x, y, mode="circular"):
+                    X = np.asarray(X)
+                    if mode == "circular":
+                        return np.roll(X, (x, y), axis=(0, 1))
+                    if mode != "zero":
+                        raise ValueError(mode)
+                    out = np.zeros_like(X)
+                    H, W = X.shape
+                    out[max(x, 0):H + min(x, 0), max(y, 0):W + min(y, 0)] = \\
+                        X[max(-x, 0):H - max(x, 0), max(-y, 0):W - max(y, 0)]
+                    return out
+                """
+            ),
+            "equivariance_error": _code(
+                """
+                def equivariance_error(layer, X, x, y, mode="circular"):
+                    return np.abs(layer(translate(X, x, y, mode)) - translate(layer(X), x, y, mode))
+                """
+            ),
+        },
+        "scores": {"test_translate": 0, "test_equivariance_error": 0},
+    },
+    # Right numbers from SciPy: no points, and equivariance_error, which reaches SciPy through
+    # translate, fails its visible check too.
+    "calls_scipy": {
+        "cells": {
+            "translate": _code(
+                """
+                import scipy.ndimage
+                def translate(X, x, y, mode="circular"):
+                    if mode not in ("circular", "zero"):
+                        raise ValueError(mode)
+                    return scipy.ndimage.shift(np.asarray(X), (x, y), order=0,
+                                               mode="grid-wrap" if mode == "circular" else "constant")
+                """
+            ),
+            "equivariance_error": EQUIVARIANCE_ERROR_05,
+        },
+        "scores": {"test_translate": 0, "test_equivariance_error": 0},
+    },
+    # Unusual but correct: translation as a product of permutation (or partial permutation)
+    # matrices, P_rows @ X @ P_cols.T, and an error map built without calling layer on a copy.
+    "unusual_but_correct": {
+        "cells": {
+            "translate": _code(
+                """
+                def _shift_matrix(n, s, circular):
+                    # Row i of the result takes row i - s of the input.
+                    source = np.arange(n) - s
+                    if circular:
+                        source = source % n
+                    keep = (source >= 0) & (source < n)
+                    P = np.zeros((n, n))
+                    P[np.arange(n)[keep], source[keep]] = 1.0
+                    return P
+
+                def translate(X, x, y, mode="circular"):
+                    if mode not in {"circular": 0, "zero": 1}:
+                        raise ValueError("mode must be circular or zero")
+                    X = np.asarray(X, dtype=float)
+                    circular = mode == "circular"
+                    return _shift_matrix(X.shape[0], x, circular) @ X @ _shift_matrix(X.shape[1], y, circular).T
+                """
+            ),
+            "equivariance_error": _code(
+                """
+                def equivariance_error(layer, X, x, y, mode="circular"):
+                    results = [np.asarray(layer(Z), dtype=float) for Z in (translate(X, x, y, mode), X)]
+                    if results[1].shape != np.shape(X):
+                        raise ValueError("shape changed")
+                    return abs(results[0] - translate(results[1], x, y, mode))
+                """
+            ),
+        },
+        "scores": {"test_translate": 3, "test_equivariance_error": 2},
+    },
+    # A syntax error in translate: translate does not exist, so neither test can pass.
+    "syntax_error": {
+        "cells": {
+            "translate": _code(
+                """
+                def translate(X, x, y, mode="circular")
+                    return np.roll(X, (x, y), axis=(0, 1))
+                """
+            ),
+            "equivariance_error": EQUIVARIANCE_ERROR_05,
+        },
+        "scores": {"test_translate": 0, "test_equivariance_error": 0},
+    },
+}
+
+# A correct translate that warns and prints to stderr while the tests call it: full marks.
+NOISY_05 = {"translate": noisy_wrapper("translate")}
+
+SUBMISSIONS["05_equivariance"] = SUBMISSIONS_05
+NOISY_WRAPPERS["05_equivariance"] = NOISY_05
+
+# Verified once by the builder; the round trip keeps the cases that each prove something the
+# others do not.
+for _verified_once in ("partial_zero_mode_wraps", "partial_large_shifts_and_no_shape_check"):
+    del SUBMISSIONS["05_equivariance"][_verified_once]
+
+
+# ---------------------------------------------------------------- 06_pytorch_cnn
+# Scores are for test_layer_shapes (2), test_digit_cnn (2), test_evaluate (2), test_train (3) and
+# test_accuracy (2). The hidden tests of train and of the test accuracy swap in a correct evaluate
+# while they run, so a wrong evaluate costs Task 3's points only. Every case runs the whole
+# notebook (two trainings of 40 epochs, a few seconds each).
+
+LAYER_SHAPES_06 = _code(
+    """
+    def layer_shapes(in_shape, spec):
+        shape, rows = tuple(int(v) for v in in_shape), []
+        for layer in spec:
+            kind, params = layer[0], 0
+            if kind in ("conv", "pool") and len(shape) != 3:
+                raise ValueError(f"{kind} needs (C, H, W)")
+            if kind == "conv":
+                c_out, k, s, p = (int(v) for v in layer[1:])
+                params = c_out * (shape[0] * k * k + 1)
+                shape = (c_out, (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
+            elif kind == "pool":
+                shape = (shape[0], shape[1] // layer[1], shape[2] // layer[1])
+            elif kind == "flatten":
+                shape = (int(np.prod(shape)),)
+            elif kind == "linear":
+                if len(shape) != 1:
+                    raise ValueError("flatten first")
+                params = layer[1] * (shape[0] + 1)
+                shape = (layer[1],)
+            elif kind != "relu":
+                raise ValueError(kind)
+            if min(shape) < 1:
+                raise ValueError("too small")
+            rows.append((shape, params))
+        return rows
+    """
+)
+
+DIGIT_CNN_06 = _code(
+    """
+    class DigitCNN(nn.Module):
+        def __init__(self, c1=32, c2=64, n_classes=10):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, c1, 3, padding=1)
+            self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
+            self.fc = nn.Linear(4 * c2, n_classes)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            return self.fc(x.flatten(1))
+    """
+)
+
+EVALUATE_06 = _code(
+    """
+    def evaluate(model, loader):
+        mode = model.training
+        device = next(model.parameters()).device
+        model.eval()
+        loss_sum, right, n = 0.0, 0, 0
+        with torch.no_grad():
+            for images, labels in loader:
+                logits = model(images.to(device))
+                labels = labels.to(device)
+                loss_sum += F.cross_entropy(logits, labels, reduction="sum").item()
+                right += (logits.argmax(1) == labels).sum().item()
+                n += labels.numel()
+        model.train(mode)
+        return loss_sum / n, right / n
+    """
+)
+
+TRAIN_06 = _code(
+    """
+    def train(model, train_loader, val_loader, epochs, lr, label_smoothing=0.0, progress=None):
+        device = next(model.parameters()).device
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(train_loader))
+        history = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+        for _ in (progress or (lambda r: r))(range(epochs)):
+            model.train()
+            total, count = 0.0, 0
+            for images, labels in train_loader:
+                images, labels = images.to(device), labels.to(device)
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(images), labels, label_smoothing=label_smoothing)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                total += loss.item() * len(labels)
+                count += len(labels)
+            val_loss, val_accuracy = evaluate(model, val_loader)
+            history["train_loss"].append(total / count)
+            history["val_loss"].append(val_loss)
+            history["val_accuracy"].append(val_accuracy)
+        return history
+    """
+)
+
+CORRECT_06 = {"layer_shapes": LAYER_SHAPES_06, "digit_cnn": DIGIT_CNN_06, "evaluate": EVALUATE_06, "train": TRAIN_06}
+FULL_06 = {"test_layer_shapes": 2, "test_digit_cnn": 2, "test_evaluate": 2, "test_train": 3, "test_accuracy": 2}
+
+SUBMISSIONS_06 = {
+    # Unusual but correct: layer_shapes with a table of functions; the network as two nn.Sequential
+    # containers of modules; evaluate under torch.inference_mode; train with an nn.CrossEntropyLoss
+    # module, OneCycleLR given epochs and steps_per_epoch, an explicit iterator and a summed loss.
+    "unusual_but_correct": {
+        "cells": {
+            "layer_shapes": _code(
+                """
+                def _conv(shape, c_out, k, s, p):
+                    if len(shape) != 3:
+                        raise ValueError("conv needs an image")
+                    size = lambda n: (n + 2 * p - k) // s + 1
+                    return (c_out, size(shape[1]), size(shape[2])), c_out * (shape[0] * k ** 2 + 1)
+
+                def _pool(shape, m):
+                    if len(shape) != 3:
+                        raise ValueError("pool needs an image")
+                    return (shape[0], shape[1] // m, shape[2] // m), 0
+
+                def _linear(shape, n_out):
+                    if len(shape) != 1:
+                        raise ValueError("linear needs a vector")
+                    return (n_out,), n_out * shape[0] + n_out
+
+                _RULES = {"conv": _conv, "pool": _pool, "linear": _linear,
+                          "relu": lambda shape: (shape, 0),
+                          "flatten": lambda shape: ((int(np.prod(np.array(shape))),), 0)}
+
+                def layer_shapes(in_shape, spec):
+                    out, shape = [], tuple(in_shape)
+                    for kind, *args in spec:
+                        if kind not in _RULES:
+                            raise ValueError(f"unknown layer {kind}")
+                        shape, n = _RULES[kind](shape, *args)
+                        shape = tuple(int(v) for v in shape)
+                        if any(v < 1 for v in shape):
+                            raise ValueError("empty output")
+                        out.append((shape, int(n)))
+                    return out
+                """
+            ),
+            "digit_cnn": _code(
+                """
+                class DigitCNN(nn.Module):
+                    def __init__(self, c1=32, c2=64, n_classes=10):
+                        super().__init__()
+                        self.features = nn.Sequential(
+                            nn.Conv2d(1, c1, kernel_size=(3, 3), padding=(1, 1)), nn.ReLU(inplace=True), nn.MaxPool2d(2, 2),
+                            nn.Conv2d(c1, c2, kernel_size=3, padding="same"), nn.ReLU(), nn.MaxPool2d(kernel_size=2),
+                        )
+                        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 4, n_classes))
+
+                    def forward(self, x):
+                        return self.classifier(self.features(x))
+                """
+            ),
+            "evaluate": _code(
+                """
+                def evaluate(model, loader):
+                    previous = model.training
+                    model.train(False)
+                    device = next(iter(model.parameters())).device
+                    losses, hits, seen = [], [], 0
+                    with torch.inference_mode():
+                        for x, y in loader:
+                            x, y = x.to(device), y.to(device)
+                            out = model(x)
+                            losses.append(nn.functional.cross_entropy(out, y, reduction="none"))
+                            hits.append(out.argmax(-1).eq(y))
+                    model.train(previous)
+                    return float(torch.cat(losses).mean()), float(torch.cat(hits).float().mean())
+                """
+            ),
+            "train": _code(
+                """
+                def train(model, train_loader, val_loader, epochs, lr, label_smoothing=0.0, progress=None):
+                    criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing, reduction="sum")
+                    device = next(model.parameters()).device
+                    opt = torch.optim.Adam(model.parameters(), lr)
+                    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, epochs=epochs, steps_per_epoch=len(train_loader))
+                    history = dict(train_loss=[], val_loss=[], val_accuracy=[])
+                    epochs_iter = progress(range(epochs)) if progress is not None else range(epochs)
+                    for epoch in epochs_iter:
+                        model.train()
+                        batches = iter(train_loader)
+                        summed, n = 0.0, 0
+                        while True:
+                            try:
+                                x, y = next(batches)
+                            except StopIteration:
+                                break
+                            x, y = x.to(device), y.to(device)
+                            for p in model.parameters():
+                                p.grad = None
+                            batch_sum = criterion(model(x), y)
+                            (batch_sum / len(y)).backward()
+                            opt.step()
+                            sched.step()
+                            summed += batch_sum.item()
+                            n += len(y)
+                        vl, va = evaluate(model, val_loader)
+                        history["train_loss"].append(summed / n)
+                        history["val_loss"].append(vl)
+                        history["val_accuracy"].append(va)
+                    return history
+                """
+            ),
+        },
+        "scores": FULL_06,
+    },
+    # evaluate averages the per-batch means: wrong with an uneven last batch. It loses its own
+    # points only: train and the accuracy test run with a correct evaluate swapped in.
+    "partial_evaluate_per_batch": {
+        "cells": {
+            **CORRECT_06,
+            "evaluate": _code(
+                """
+                def evaluate(model, loader):
+                    was = model.training
+                    model.eval()
+                    losses, accs = [], []
+                    with torch.no_grad():
+                        for images, labels in loader:
+                            logits = model(images)
+                            losses.append(F.cross_entropy(logits, labels).item())
+                            accs.append((logits.argmax(1) == labels).float().mean().item())
+                    model.train(was)
+                    return sum(losses) / len(losses), sum(accs) / len(accs)
+                """
+            ),
+        },
+        "scores": {**FULL_06, "test_evaluate": 0},
+    },
+    # train forgets optimizer.zero_grad(): gradients pile up over the batches. The recipe check
+    # fails, and the network does not reach 97% on the other split either.
+    "partial_train_without_zero_grad": {
+        "cells": {
+            **CORRECT_06,
+            "train": TRAIN_06.replace("            optimizer.zero_grad()\n", ""),
+        },
+        "scores": {**FULL_06, "test_train": 0, "test_accuracy": 0},
+    },
+    # The second block has no ReLU: a wrong network (test_digit_cnn). Trained by a correct loop it
+    # still reads the digits well (max pooling is a nonlinearity too), so the accuracy test passes.
+    "partial_missing_relu": {
+        "cells": {
+            **CORRECT_06,
+            "digit_cnn": DIGIT_CNN_06.replace("F.max_pool2d(F.relu(self.conv2(x)), 2)", "F.max_pool2d(self.conv2(x), 2)"),
+        },
+        "scores": {**FULL_06, "test_digit_cnn": 0},
+    },
+    # Libraries where they are not allowed: layer_shapes counts with PyTorch (Task 1 is Python and
+    # NumPy only); train fits an RBF SVM and plants it in the model, whose forward then answers with
+    # it. The class itself is a correct CNN until train hands it the SVM (its methods reach no
+    # library), so test_digit_cnn keeps its points; train and the accuracy test score 0.
+    # evaluate is correct PyTorch and keeps its points.
+    "uses_sklearn_and_torch": {
+        "cells": {
+            **CORRECT_06,
+            "layer_shapes": _code(
+                """
+                def layer_shapes(in_shape, spec):
+                    make = {"conv": lambda c, k, s, p: nn.LazyConv2d(c, k, stride=s, padding=p), "relu": nn.ReLU,
+                            "pool": nn.MaxPool2d, "flatten": nn.Flatten, "linear": nn.LazyLinear}
+                    z, rows = torch.zeros(1, *in_shape), []
+                    for kind, *args in spec:
+                        if kind not in make:
+                            raise ValueError(kind)
+                        if kind == "linear" and z.dim() != 2:
+                            raise ValueError("flatten first")
+                        if kind in ("conv", "pool") and z.dim() != 4:
+                            raise ValueError("image needed")
+                        layer = make[kind](*args)
+                        try:
+                            z = layer(z)
+                        except RuntimeError as error:
+                            raise ValueError(str(error))
+                        rows.append((tuple(z.shape[1:]), sum(p.numel() for p in layer.parameters())))
+                    return rows
+                """
+            ),
+            "digit_cnn": _code(
+                """
+                from sklearn.svm import SVC
+
+                class DigitCNN(nn.Module):
+                    def __init__(self, c1=32, c2=64, n_classes=10):
+                        super().__init__()
+                        self.conv1 = nn.Conv2d(1, c1, 3, padding=1)
+                        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
+                        self.fc = nn.Linear(4 * c2, n_classes)
+                        self.n_classes = n_classes
+                        self.svm = None
+
+                    def forward(self, x):
+                        if self.svm is None:
+                            z = F.max_pool2d(F.relu(self.conv1(x)), 2)
+                            return self.fc(F.max_pool2d(F.relu(self.conv2(z)), 2).flatten(1))
+                        scores = self.svm.decision_function(x.detach().reshape(len(x), -1).numpy())
+                        return torch.tensor(scores, dtype=torch.float32) + 0 * self.fc.bias
+                """
+            ),
+            "train": _code(
+                """
+                def train(model, train_loader, val_loader, epochs, lr, label_smoothing=0.0, progress=None):
+                    images, labels = zip(*train_loader)
+                    X = torch.cat(images).reshape(-1, 64).numpy()
+                    model.svm = SVC().fit(X, torch.cat(labels).numpy())
+                    history = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+                    for _ in (progress or (lambda r: r))(range(epochs)):
+                        val_loss, val_accuracy = evaluate(model, val_loader)
+                        history["train_loss"].append(val_loss)
+                        history["val_loss"].append(val_loss)
+                        history["val_accuracy"].append(val_accuracy)
+                    return history
+                """
+            ),
+        },
+        "scores": {"test_layer_shapes": 0, "test_digit_cnn": 2, "test_evaluate": 2, "test_train": 0, "test_accuracy": 0},
+    },
+    # A syntax error in train: train does not exist, so neither its test nor the accuracy test can pass.
+    "syntax_error": {
+        "cells": {
+            **CORRECT_06,
+            "train": TRAIN_06.replace("def train(model, train_loader, val_loader, epochs, lr, label_smoothing=0.0, progress=None):",
+                                      "def train(model, train_loader, val_loader, epochs, lr, label_smoothing=0.0, progress=None)"),
+        },
+        "scores": {**FULL_06, "test_train": 0, "test_accuracy": 0},
+    },
+}
+
+# A correct train that warns and prints to stderr while the tests call it: full marks.
+NOISY_06 = {"train": noisy_wrapper("train")}
+
+SUBMISSIONS["06_pytorch_cnn"] = SUBMISSIONS_06
+NOISY_WRAPPERS["06_pytorch_cnn"] = NOISY_06
+
+# A syntax error is handled the same way in every notebook (the function does not exist, its
+# tests score 0, the rest of the notebook still runs): 01 and 06 keep the case, the others were
+# verified once.
+for _notebook in ("02_sobel_laplace", "03_conv_backprop", "04_receptive_field", "05_equivariance"):
+    del SUBMISSIONS[_notebook]["syntax_error"]
