@@ -94,3 +94,15 @@ def comparable_cells(nb):
 
 def dumps(obj):
     return json.dumps(obj, indent=1, ensure_ascii=False, sort_keys=True)
+
+
+def heavy_modules_loaded_by(module, candidates=("matplotlib", "scipy", "torch", "skimage", "sklearn",
+                                                "ipywidgets", "tqdm")):
+    """The libraries of ``candidates`` that ``import module`` loads, in a fresh interpreter.
+
+    ``helpers`` and its submodules load heavy libraries only when a function needs them, so that
+    ``import helpers`` in a notebook's preamble stays fast; each module's tests call this.
+    """
+    code = f"import sys, {module}; print(sorted(m for m in {tuple(candidates)!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().replace("'", '"'))

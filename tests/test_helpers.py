@@ -1,7 +1,5 @@
 """Unit tests for helpers.course, helpers.data, helpers.plotting and helpers.widgets."""
 
-import subprocess
-import sys
 
 import matplotlib
 
@@ -11,6 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import scipy.signal  # noqa: E402
 
+from nbtools import heavy_modules_loaded_by  # noqa: E402
 import helpers  # noqa: E402
 from helpers import course, data, plotting, widgets  # noqa: E402
 
@@ -26,9 +25,7 @@ def _close_figures():
 
 def test_import_helpers_loads_no_heavy_library():
     # `import helpers` must stay cheap: heavy libraries load only when a submodule needs them.
-    code = "import sys, helpers; print(sorted(m for m in ('matplotlib', 'scipy', 'torch', 'skimage', 'sklearn', 'ipywidgets') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert heavy_modules_loaded_by("helpers") == []
 
 
 def test_submodules_load_on_first_use():

@@ -1,7 +1,5 @@
 """Unit tests for helpers.training (progress bars, figures and weight files of 06_pytorch_cnn)."""
 
-import subprocess
-import sys
 
 import matplotlib
 
@@ -12,6 +10,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from nbtools import heavy_modules_loaded_by  # noqa: E402
 from helpers import training  # noqa: E402
 from helpers.training import (StateFileError, confusion_counts, load_state, plot_history, progress_bar,  # noqa: E402
                               save_state, show_confusion, show_feature_maps, show_filters_and_kernels,
@@ -32,10 +31,7 @@ def small_model(channels=4):
 
 
 def test_importing_the_module_loads_no_heavy_library():
-    code = ("import sys, helpers.training; "
-            "print(sorted(m for m in ('matplotlib', 'torch', 'tqdm', 'sklearn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert heavy_modules_loaded_by("helpers.training") == []
 
 
 def test_helpers_loads_the_module_lazily():
