@@ -24,7 +24,7 @@ help:
 	@echo "make assignment  regenerate release/$(ASSIGNMENT) and the executed notebooks/$(ASSIGNMENT) from source/"
 	@echo "make release-zip zip the student version for an LMS"
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
-	@echo "make autograde   autograde everything in submitted/"
+	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
 	@echo "make feedback    write HTML feedback to feedback/"
 	@echo "make grades      export grades.csv"
 	@echo "make benchmark   print import and notebook run times, CNN training time and accuracy"
@@ -42,6 +42,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ex04)" >/dev/null
 	# No "get notified about Jupyter news?" pop-up over the course.
 	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
+	# The grading sandbox needs bubblewrap (Debian/Ubuntu package); as root, install it here.
+	@command -v bwrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing bubblewrap (the grading sandbox)"; \
+		(apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)); \
+		else echo "NOTE: bubblewrap is missing; make autograde needs it: sudo apt-get install bubblewrap"; fi; }
 	touch $(STAMP)
 
 # ---------------------------------------------------------------- students
@@ -83,9 +88,9 @@ release-zip: venv
 collect: venv
 	$(NBGRADER) zip_collect $(ASSIGNMENT) --force
 
+# Student code runs only in the sandbox; UNSAFE_NO_SANDBOX=1 grades without one (trusted work only).
 autograde: venv
-	$(BIN)/python -m helpers.grading preflight $(ASSIGNMENT)
-	$(NBGRADER) autograde $(ASSIGNMENT)
+	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) $(BIN)/python -m grading autograde $(ASSIGNMENT)
 
 feedback: venv
 	$(NBGRADER) generate_feedback $(ASSIGNMENT)
@@ -99,7 +104,7 @@ benchmark: venv
 	$(BIN)/python benchmarks/train_cnn.py
 
 clean:
-	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ $(ASSIGNMENT)-release.zip
+	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ grading/__pycache__ $(ASSIGNMENT)-release.zip
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info

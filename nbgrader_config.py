@@ -5,6 +5,7 @@ release/ the student versions, notebooks/ the executed solutions.
 """
 
 import os
+import sys
 
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -12,21 +13,25 @@ from nbgrader.preprocessors import (
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
+    DeduplicateIds,
     Execute,
     GetGrades,
-    IgnorePattern,
     IncludeHeaderFooter,
-    LimitOutput,
     LockCells,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "dl-ex04-cnn"
 # The folder of this file, so nbgrader finds the course wherever it is started from.
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+# The instructor-only grading package lives in the course folder, not in the student package.
+if c.CourseDirectory.root not in sys.path:
+    sys.path.insert(0, c.CourseDirectory.root)
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.solution_directory = "notebooks"
@@ -57,7 +62,7 @@ c.GenerateSolution.preprocessors = [
     ClearOutput,
     ClearMarkScheme,
     ClearHiddenTests,
-    "helpers.grading.StripSolutionDelimiters",
+    "grading.nbgrader_glue.StripSolutionDelimiters",
     Execute,
     # Text printed in bursts arrives as one or several outputs depending on timing; merge them.
     "nbconvert.preprocessors.CoalesceStreamsPreprocessor",
@@ -66,22 +71,30 @@ c.GenerateSolution.preprocessors = [
 # nbconvert's own preprocessors are skipped unless enabled (nbgrader's enable themselves).
 c.CoalesceStreamsPreprocessor.enabled = True
 
-# A correct answer that makes a library warn (text on stderr) still earns its points.
+# Grading (see README, "How grading works"): nbgrader executes nothing. The notebook to grade is
+# rebuilt from the release version plus the student's solution sources, and every test cell gets
+# the result that the trusted tests decided outside the student's process (python -m grading).
+c.Autograde.sanitize_preprocessors = [
+    "grading.nbgrader_glue.RebuildFromRelease",
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 c.Autograde.autograde_preprocessors = [
-    Execute,
-    IgnorePattern,
-    ClearMetadataPreprocessor,
-    "helpers.grading.StderrToStdout",
-    LimitOutput,
+    "grading.nbgrader_glue.TrustedResults",
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+c.RebuildFromRelease.course_root = c.CourseDirectory.root
+c.TrustedResults.course_root = c.CourseDirectory.root
 
-# Feedback shows neither hidden-test source nor tracebacks that quote it.
+# Feedback: the trusted result of every test cell, and a note under written answers that no
+# person has graded yet.
 c.GenerateFeedback.preprocessors = [
-    "helpers.grading.HideHiddenTestTracebacks",
-    ClearHiddenTests,
+    "grading.nbgrader_glue.MarkManualGrading",
     GetGrades,
     CSSHTMLHeaderPreprocessor,
 ]
@@ -92,3 +105,6 @@ c.ZipCollectApp.collector_plugin = "nbgrader.plugins.FileNameCollectorPlugin"
 c.FileNameCollectorPlugin.named_regexp = (
     r".*?(?P<student_id>[A-Za-z0-9.-]+)_(?:[^/]*/)*(?P<file_id>[^/]+\.ipynb)$"
 )
+
+# make grades: nbgrader's CSV plus the number of written answers still waiting for a person.
+c.ExportApp.plugin_class = "grading.nbgrader_glue.CourseCsvExport"

@@ -27,15 +27,13 @@ scipy or torch until a notebook asks for them):
 ``helpers.training``
     Progress bars, learning curves, confusion matrices, filter and feature-map figures, and
     saving and loading weights (introduced in ``06_pytorch_cnn``).
-``helpers.grading``
-    nbgrader preprocessors used by ``nbgrader_config.py`` (instructors only).
 """
 
 import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "gradcheck", "datasets", "training", "grading")
+_SUBMODULES = ("course", "data", "plotting", "checking", "widgets", "gradcheck", "datasets", "training")
 
 __all__ = list(_SUBMODULES) + ["setup_notebook", "pick_device"]
 

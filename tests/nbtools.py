@@ -76,9 +76,10 @@ def nbgrader(*args, cwd, check=True, timeout=900):
 
 
 def make_course(directory, extra_config=""):
-    """A scratch course: this repo's nbgrader_config.py and source/, nothing else."""
+    """A scratch course: this repo's nbgrader_config.py, source/ and grading package (linked)."""
     directory = Path(directory)
     shutil.copytree(SOURCE, directory / "source" / ASSIGNMENT)
+    (directory / "grading").symlink_to(ROOT / "grading", target_is_directory=True)
     config = (ROOT / "nbgrader_config.py").read_text()
     (directory / "nbgrader_config.py").write_text(config + "\n" + extra_config)
     return directory
@@ -106,3 +107,47 @@ def heavy_modules_loaded_by(module, candidates=("matplotlib", "scipy", "torch", 
     code = f"import sys, {module}; print(sorted(m for m in {tuple(candidates)!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().replace("'", '"'))
+
+
+# ------------------------------------------------------------------ crafted submissions
+
+CASES = ROOT / "tests" / "cases"
+
+
+def load_case(path):
+    """One crafted submission: ``tests/cases/<notebook>/<case>.py``.
+
+    The file is plain Python in cells: ``# %% <grade_id>`` starts the source of one solution
+    cell. Comment lines before the first cell say what the case is about; among them
+    ``# scores: {...}`` gives the exact score of every autograded test cell (or ``full``), and
+    ``# base: instructor`` appends each cell to the instructor's solution instead of replacing
+    the student stub.
+
+    Returns
+    -------
+    dict
+        ``cells`` {grade_id: source}, ``scores`` dict or "full", ``base`` "stub" or "instructor".
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    header, _, body = text.partition("\n# %% ")
+    case = {"cells": {}, "scores": None, "base": "stub", "about": ""}
+    for line in header.splitlines():
+        if line.startswith("# scores:"):
+            value = line.split(":", 1)[1].strip()
+            case["scores"] = "full" if value == "full" else json.loads(value)
+        elif line.startswith("# base:"):
+            case["base"] = line.split(":", 1)[1].strip()
+        elif line.startswith("#"):
+            case["about"] += line[1:].strip() + " "
+    for chunk in ("# %% " + body).split("\n# %% ") if body else []:
+        chunk = chunk[len("# %% "):] if chunk.startswith("# %% ") else chunk
+        gid, _, source = chunk.partition("\n")
+        case["cells"][gid.strip()] = source.rstrip("\n") + "\n"
+    if case["scores"] is None:
+        raise ValueError(f"{path}: no '# scores:' line")
+    return case
+
+
+def cases(notebook):
+    """{case name: case} of one notebook's crafted submissions."""
+    return {p.stem: load_case(p) for p in sorted((CASES / notebook).glob("*.py"))}

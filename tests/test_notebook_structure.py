@@ -50,26 +50,52 @@ def test_every_answer_cell_is_delimited(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_test_cell_has_points_visible_and_hidden_tests(name):
+def test_every_test_cell_has_points_visible_checks_and_no_grading_code(name):
     tests = autograded_test_cells(read(SOURCE / f"{name}.ipynb"))
     assert tests, f"{name} has no autograded tests"
     for gid, cell in tests.items():
         meta = nbgrader_meta(cell)
         assert meta["points"] > 0 and meta["locked"], gid
-        visible = region(cell.source, HIDDEN_DELIMITERS, inside=False)
-        hidden = region(cell.source, HIDDEN_DELIMITERS, inside=True)
-        assert "✓" in visible, f"{gid}: the visible part must end by confirming success"
-        assert hidden.strip(), f"{gid}: no hidden tests"
-        # Student code can patch anything it can import, so hidden tests never trust helpers.
-        uses_helpers = re.search(r"\bhelpers\.|import helpers|from helpers|check_(array|scalar|shape)|sheet_(image|kernels)", hidden)
-        assert not uses_helpers, f"{gid}: hidden tests use helpers ({uses_helpers[0]})"
-        # A submission that hands the work to a library scores 0.
-        assert "_libraries_reached(" in hidden, f"{gid}: hidden tests must reject library calls"
+        assert "✓" in cell.source, f"{gid}: the visible checks must end by confirming success"
+        # Hidden tests live in grading/ex04, never in a notebook; no probe either.
+        for marker in (*HIDDEN_DELIMITERS, "_libraries_reached", "setprofile", "TorchFunctionMode"):
+            assert marker not in cell.source, f"{gid}: {marker!r} in a test cell"
         # The last line must not be a bare expression: nbgrader would read it as partial credit.
         last = ast.parse(cell.source).body[-1]
         bare = isinstance(last, ast.Expr) and not (isinstance(last.value, ast.Call)
                                                    and getattr(last.value.func, "id", "") == "print")
         assert not bare, f"{gid}: ends with a bare expression (line {last.lineno})"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_graded_cell_has_exactly_one_trusted_test(name):
+    """A graded cell without a trusted test, or a trusted test that names no cell, fails here."""
+    from grading import ex04
+    from grading.framework import POLICIES, registered
+
+    ex04.load(name)
+    tests = registered(name)
+    cells = set(autograded_test_cells(read(SOURCE / f"{name}.ipynb")))
+    assert {gid for _, gid in tests} == cells
+    assert all(t.policy in POLICIES for t in tests.values())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_task_headings_announce_the_points_of_their_test_cells(name):
+    """'Task 2 (3 + 2 points)' must add up to the points of the graded cells up to the next task."""
+    nb = read(SOURCE / f"{name}.ipynb")
+    heading = re.compile(r"^#+ .*Task \d+ \(([\d +]+) points?\)", re.M)
+    announced, current = [], None
+    for cell in nb.cells:
+        match = heading.search(cell.source) if cell.cell_type == "markdown" else None
+        if match:
+            current = [sum(int(n) for n in match[1].split("+")), 0, match[0]]
+            announced.append(current)
+        elif cell.cell_type == "code" and nbgrader_meta(cell).get("grade") and current is not None:
+            current[1] += nbgrader_meta(cell)["points"]
+    assert announced, f"{name}: no task headings"
+    for said, counted, text in announced:
+        assert said == counted, f"{name}: {text!r} announces {said} points, its test cells carry {counted}"
 
 
 @pytest.mark.parametrize("name", NAMES)

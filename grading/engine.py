@@ -1,0 +1,279 @@
+"""One grading job: (assignment, one student's notebook) -> results, as plain data.
+
+:func:`grade_notebook` is a pure function of the source notebook (trusted), the trusted tests
+and the student's file: it reads nothing else, writes nothing but temporary sandbox folders,
+and returns JSON-ready data, so that jobs can run in any order, in parallel, or on other
+machines, and their results can be cached.
+
+The student's code is taken from the solution cells of their file, matched by ``grade_id`` to
+the solution cells of the source notebook (a cell of the wrong type, or one that is missing,
+counts as not answered); everything else in their file (test cells, metadata, outputs) is
+ignored. Each trusted test runs against a fresh sandbox session in which those cells ran.
+"""
+
+import hashlib
+import json
+import time
+import traceback
+from pathlib import Path
+
+from grading import ex04
+from grading.framework import Failed, SandboxLost, Student, StudentError, current_phase, registered
+from grading.sandbox import Limits, Session
+
+#: Bump when a change of the tests or the engine should invalidate cached results.
+ENGINE_VERSION = "1"
+
+PRELUDES = {
+    "numpy": ["import numpy as np"],
+    "torch": ["import numpy as np", "import torch", "import torch.nn.functional as F", "from torch import nn",
+              "from torch.utils.data import DataLoader, TensorDataset", "device = torch.device('cpu')"],
+}
+
+#: Test furniture each policy's sandbox can build (modules of this package, copied into it).
+FIXTURES = {"numpy": "grading.fixtures_numpy", "torch": "grading.fixtures"}
+
+#: Wall time for one trusted test (its calls together), unless its module says otherwise.
+DEFAULT_TEST_SECONDS = 30.0
+
+SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+#: Largest submitted notebook that is read at all (a notebook with figures is a few MB).
+MAX_NOTEBOOK_BYTES = 25 * 2**20
+
+
+def read_notebook(path):
+    """A submitted notebook as nbformat reads it (version 4), refusing files that are too large.
+
+    Raises
+    ------
+    ValueError
+        For a file over :data:`MAX_NOTEBOOK_BYTES`, nested too deeply, or not a notebook.
+    """
+    import warnings
+
+    import nbformat
+
+    size = Path(path).stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"the file has {size / 2**20:.0f} MB, over the limit of {MAX_NOTEBOOK_BYTES // 2**20} MB "
+                         "(clear the outputs and hand it in again)")
+    text = Path(path).read_bytes().decode("utf-8")  # UnicodeDecodeError: not text
+    try:
+        content = json.loads(text)  # json.JSONDecodeError: not JSON
+    except RecursionError:
+        raise ValueError("the file is nested too deeply to be a notebook") from None
+    if not isinstance(content, dict) or not isinstance(content.get("nbformat"), int):
+        raise ValueError("the file is JSON but not a notebook (it has no nbformat version)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.from_dict(content)
+            if nb.nbformat != 4:
+                nb = nbformat.convert(nb, 4)  # as nbgrader does: a version 3 file's worksheets
+            nbformat.validate(nb)
+    except RecursionError:
+        raise ValueError("the file is nested too deeply to be a notebook") from None
+    return nb
+
+
+def _source_text(cell):
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def _meta(cell):
+    if not isinstance(cell, dict):
+        return {}
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def notebook_plan(source_path):
+    """What the source notebook says about grading: solution cells, test cells, points.
+
+    Returns
+    -------
+    dict
+        ``solutions``: [grade_id of code solution cells, in order]; ``tests``: {grade_id: points}
+        of autograded code cells, in order; ``written``: {grade_id: points} of written answers.
+    """
+    nb = json.loads(Path(source_path).read_text(encoding="utf-8"))
+    plan = {"solutions": [], "tests": {}, "written": {}}
+    for cell in nb["cells"]:
+        meta = _meta(cell)
+        gid = meta.get("grade_id")
+        if cell["cell_type"] == "code" and meta.get("solution"):
+            plan["solutions"].append(gid)
+        elif cell["cell_type"] == "code" and meta.get("grade"):
+            plan["tests"][gid] = float(meta.get("points", 0))
+        elif cell["cell_type"] == "markdown" and meta.get("grade"):
+            plan["written"][gid] = float(meta.get("points", 0))
+    return plan
+
+
+def student_cells(submission_path, solution_ids):
+    """The student's code for each solution cell, by grade_id, and what was wrong with the file.
+
+    Parameters
+    ----------
+    submission_path : path
+    solution_ids : list of str
+        grade_ids of the code solution cells of the source notebook.
+
+    Returns
+    -------
+    cells : list of (grade_id, source)
+        In the source notebook's order; a cell that is missing or not code gets "".
+    problems : list of str
+        Human-readable notes (missing cells, duplicated ones, an unreadable file).
+    """
+    problems = []
+    try:
+        # Read exactly as nbgrader and Formgrader do (nbformat, converted to version 4), so that the
+        # code graded is the code the instructor sees; the pre-flight has set aside what fails here.
+        cells = read_notebook(submission_path).cells
+    except Exception as error:  # any fault of the file: nothing of it is graded
+        problems.append(f"the file could not be read as a notebook ({str(error)[:200]})")
+        return [(gid, "") for gid in solution_ids], problems
+    found = {}
+    for cell in cells:
+        gid = _meta(cell).get("grade_id")
+        if gid in solution_ids and isinstance(cell, dict) and cell.get("cell_type") == "code":
+            if gid in found:
+                problems.append(f"the solution cell {gid} appears more than once; the last one is graded")
+            found[gid] = _source_text(cell)
+    for gid in solution_ids:
+        if gid not in found:
+            problems.append(f"the solution cell {gid} is missing (or is no longer a code cell)")
+    return [(gid, found.get(gid, "")) for gid in solution_ids], problems
+
+
+def _failure(kind, message, phase=None):
+    where, check = phase or ("hidden", "")
+    return {"passed": False, "kind": kind, "phase": where, "check": check, "message": str(message)[:3000]}
+
+
+def run_test(trusted, cells, prelude, fixtures, limits, sandboxed, seconds, uid=None):
+    """Run one trusted test against a fresh session; never raises for the student's faults."""
+    session = Session(trusted.policy, cells, prelude, fixtures, limits, sandboxed, uid)
+    started = time.monotonic()
+    try:
+        try:
+            session.start()
+        except Exception as error:  # a forged or broken first reply is the student's fault too
+            if not isinstance(error, SandboxLost):
+                error = SandboxLost("Crashed", f"the student's process broke the grading protocol ({type(error).__name__})")
+            kind = "timeout" if error.type == "TimedOut" else "crashed"
+            return _failure(kind, error.message, ("setup", ""))
+        session.deadline = time.monotonic() + seconds
+        session.limit_text = f"{seconds:.0f} s for this test"
+        student = Student(session)
+        try:
+            trusted.function(student)
+        except Failed as error:
+            return _failure("failed", error, current_phase_at(error))
+        except SandboxLost as error:
+            return _failure("crashed" if error.type == "Crashed" else "timeout", error.message, current_phase_at(error))
+        except StudentError as error:
+            message = f"your code raised {error.type}: {error.message}"
+            if error.type == "NameError":
+                message += _cell_hint(session.cell_errors)
+            return _failure("error", message, current_phase_at(error))
+        except Exception as error:  # the student's values broke a trusted comparison
+            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            return _failure("error", f"your code returned something the test cannot use ({detail[:300]})",
+                            current_phase_at(error))
+        return {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
+    finally:
+        session.close()
+        _elapsed[trusted.grade_id] = time.monotonic() - started
+
+
+_elapsed = {}
+
+
+def current_phase_at(error):
+    """The phase (visible or hidden) that was current when ``error`` was raised."""
+    return getattr(error, "phase", None) or current_phase()
+
+
+def _cell_hint(cell_errors):
+    if not cell_errors:
+        return ""
+    listed = "; ".join(f"{gid}: {e.get('type')}: {str(e.get('message'))[:150]}" for gid, e in cell_errors.items())
+    return f" (solution cells that raised when they ran: {listed})"
+
+
+def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, limits=None, uid=None):
+    """Grade one student's notebook with the trusted tests.
+
+    Parameters
+    ----------
+    source_path : path
+        The instructor's source notebook.
+    submission_path : path
+        The student's notebook (any content: it is only read as data).
+    notebook : str, optional
+        The notebook's name ("01_convolutions"); default: the source file's stem.
+    sandboxed : bool
+        False only when the instructor asked to grade without a sandbox.
+    limits : grading.sandbox.Limits, optional
+    uid : int, optional
+        User id inside the sandbox (when grading as root).
+
+    Returns
+    -------
+    dict
+        ``tests``: {grade_id: {passed, kind, phase, check, message, points, score, seconds}},
+        ``problems``: notes on the file, ``cell_errors``: solution cells that raised.
+    """
+    notebook = notebook or Path(source_path).stem
+    plan = notebook_plan(source_path)
+    module = ex04.load(notebook)
+    tests = registered(notebook)
+    missing = [gid for gid in plan["tests"] if (notebook, gid) not in tests]
+    unknown = [gid for (_, gid) in tests if gid not in plan["tests"]]
+    if missing or unknown:
+        raise RuntimeError(f"{notebook}: graded cells without a trusted test {missing}, "
+                           f"trusted tests without a graded cell {unknown}")
+    cells, problems = student_cells(submission_path, plan["solutions"])
+    limits = limits or getattr(module, "LIMITS", Limits())
+    results = {}
+    setup_failed = {}  # policy -> the result of a session whose cells did not finish running
+    for gid, points in plan["tests"].items():
+        trusted = tests[(notebook, gid)]
+        if trusted.policy in setup_failed:
+            # The same cells would hang or crash the same way again: do not wait for it once more.
+            results[gid] = dict(setup_failed[trusted.policy], points=points, score=0.0, seconds=0.0)
+            continue
+        prelude = PRELUDES[trusted.policy] + list(getattr(module, "PRELUDE", {}).get(trusted.policy, []))
+        fixtures = [FIXTURES[trusted.policy], *trusted.references]
+        seconds = getattr(module, "SECONDS", {}).get(gid, DEFAULT_TEST_SECONDS)
+        started = time.monotonic()
+        result = run_test(trusted, cells, prelude, fixtures, limits, sandboxed, seconds, uid)
+        result.update(points=points, score=points if result["passed"] else 0.0,
+                      seconds=round(time.monotonic() - started, 3))
+        results[gid] = result
+        if result["phase"] == "setup":
+            setup_failed[trusted.policy] = {k: v for k, v in result.items() if k not in ("points", "score", "seconds")}
+    return {"notebook": notebook, "tests": results, "problems": problems}
+
+
+def job_key(source_path, submission_path, sandboxed=True):
+    """What a job's result depends on: the source, the student's file, the tests, the engine."""
+    digest = hashlib.sha256()
+    digest.update(ENGINE_VERSION.encode())
+    digest.update(b"sandboxed" if sandboxed else b"unsandboxed")
+    for path in (source_path, submission_path):
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError:
+            digest.update(b"<missing>")
+    here = Path(__file__).resolve().parent
+    for path in sorted(here.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,403 @@
+"""How trusted tests are written: one function per ``grade_id``, the student's code as an argument.
+
+A test module (``grading/ex04/nb01_convolutions.py``, say) looks like this::
+
+    from grading.framework import test, visible, hidden, expect_array
+
+    @test("test_corr2d_valid", policy="numpy")
+    def corr2d_valid(student):
+        with visible("corr2d on the sheet's image"):
+            expect_array(student.corr2d(X, K), reference, name="corr2d(X, sobel_x)")
+        with hidden():
+            ...
+
+``student`` is a :class:`Student`: ``student.corr2d(X, K)`` calls the student's ``corr2d`` in
+the sandbox, through the data-only channel, and returns what it returned as plain data (NumPy
+arrays, numbers, strings, tuples, lists, dicts, PyTorch tensors) or as a :class:`Handle` for any
+other object, which stays in the sandbox and can be called, or have methods called, through
+``student``. An exception raised by the student's code arrives as :class:`StudentError`.
+
+A test passes when it returns. It fails when it raises: :class:`Failed` from the ``expect_*``
+helpers, or anything else. Whether the failing line was inside ``visible(...)`` or ``hidden()``
+decides what the student is told: the visible check by name, or "a hidden test failed". Points
+are not declared here: they live once, in the source notebook's nbgrader metadata.
+"""
+
+import contextlib
+import numbers
+
+import numpy as np
+
+from grading.sandbox_runner import Handle, encode, decode  # noqa: F401  (Handle is re-exported)
+
+#: Library policies a test may name. Each says what the sandbox of its job can import.
+POLICIES = ("numpy", "torch")
+
+_REGISTRY = {}
+
+
+class Failed(Exception):
+    """A check of a trusted test failed; the message is for the student."""
+
+
+class StudentError(Exception):
+    """The student's code raised (or its sandbox died, or ran out of time).
+
+    Attributes
+    ----------
+    type : str
+        Name of the exception's class, as the sandbox reported it ("ValueError"), or "Crashed",
+        "TimedOut" when the sandbox process itself failed.
+    bases : list of str
+        Names of its base classes.
+    message : str
+    """
+
+    def __init__(self, type_name, message, bases=()):
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type = type_name
+        self.bases = list(bases)
+        self.message = message
+
+    def is_a(self, name):
+        """True when the exception is of class ``name`` or a subclass of it."""
+        return name == self.type or name in self.bases
+
+
+class SandboxLost(StudentError):
+    """The sandbox process is gone (it crashed, was killed, or ran out of time or memory)."""
+
+
+class TrustedTest:
+    """One registered test: the function, the cell it grades and where it runs."""
+
+    def __init__(self, function, grade_id, policy, notebook, references=()):
+        self.function, self.grade_id, self.policy, self.notebook = function, grade_id, policy, notebook
+        self.references = tuple(references)
+
+    def __repr__(self):
+        return f"<trusted test {self.notebook}/{self.grade_id} ({self.policy})>"
+
+
+def test(grade_id, policy="numpy", references=()):
+    """Register a trusted test for the test cell ``grade_id`` of the module's ``NOTEBOOK``.
+
+    Parameters
+    ----------
+    grade_id : str
+    policy : {"numpy", "torch"}
+        "numpy": the student's code runs where only NumPy (and the standard library) can be
+        imported. "torch": PyTorch as well.
+    references : sequence of str
+        Modules with correct versions of *other* graded functions (``grading.reference_evaluate``)
+        that this test's sandbox needs as fixtures. Only this test's sandbox receives them, so a
+        student cannot copy a reference into the function it stands for.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; one of {POLICIES}")
+
+    def register(function):
+        import sys
+
+        notebook = getattr(sys.modules[function.__module__], "NOTEBOOK")
+        key = (notebook, grade_id)
+        if key in _REGISTRY and _REGISTRY[key].function.__qualname__ != function.__qualname__:
+            raise ValueError(f"two trusted tests for {notebook}/{grade_id}")
+        _REGISTRY[key] = TrustedTest(function, grade_id, policy, notebook, references)
+        return function
+
+    return register
+
+
+def registered(notebook=None):
+    """{(notebook, grade_id): TrustedTest} of every imported test module."""
+    return {k: v for k, v in _REGISTRY.items() if notebook is None or k[0] == notebook}
+
+
+# ----------------------------------------------------------------------------- phases
+
+class _Phase:
+    current = None
+
+
+@contextlib.contextmanager
+def visible(description):
+    """Checks the student also sees in the notebook; a failure here is reported by name."""
+    previous, _Phase.current = _Phase.current, ("visible", description)
+    try:
+        yield
+    except BaseException as error:
+        _mark(error, ("visible", description))
+        raise
+    finally:
+        _Phase.current = previous
+
+
+@contextlib.contextmanager
+def hidden():
+    """Checks on inputs the student never saw."""
+    previous, _Phase.current = _Phase.current, ("hidden", "")
+    try:
+        yield
+    except BaseException as error:
+        _mark(error, ("hidden", ""))
+        raise
+    finally:
+        _Phase.current = previous
+
+
+def _mark(error, phase):
+    # The innermost phase wins: it is where the failing check was.
+    if getattr(error, "phase", None) is None:
+        try:
+            error.phase = phase
+        except AttributeError:
+            pass
+
+
+def current_phase():
+    return _Phase.current or ("hidden", "")
+
+
+# ----------------------------------------------------------------------------- the student
+
+class Student:
+    """The student's code as the trusted side sees it: names that can be called through a channel.
+
+    Parameters
+    ----------
+    connection : object
+        Has ``request(document) -> reply document`` and ``cell_errors`` (grade_id -> error data
+        for the solution cells that raised). A sandbox session, or :class:`LocalConnection`.
+    """
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Remote(self, name)
+
+    def cell_errors(self):
+        """grade_id -> "Type: message" for every solution cell that raised when it ran."""
+        return {gid: f"{e['type']}: {e['message']}" for gid, e in self._connection.cell_errors.items()}
+
+    def _ask(self, document):
+        reply = self._connection.request(document)
+        if "error" in reply:
+            error = reply["error"]
+            raise StudentError(str(error.get("type", "Exception")), str(error.get("message", "")),
+                               [str(b) for b in error.get("bases", [])])
+        return decode(reply["ok"])
+
+    def call(self, target, *args, **kwargs):
+        """Call a name of the student's namespace, a handle, or ``"fixture:NAME"``."""
+        return self._ask({"op": "call", "target": encode(target), "args": encode(list(args)),
+                          "kwargs": encode(dict(kwargs))})
+
+    def method(self, target, attribute, *args, **kwargs):
+        """Call ``target.attribute(*args, **kwargs)`` in the sandbox (target: a handle or a name)."""
+        return self._ask({"op": "call", "target": encode(target), "attribute": attribute,
+                          "args": encode(list(args)), "kwargs": encode(dict(kwargs))})
+
+    def attribute(self, target, attribute):
+        """``target.attribute`` as data (or a handle)."""
+        return self._ask({"op": "getattr", "target": encode(target), "attribute": attribute})
+
+    def fixture(self, name, *args, **kwargs):
+        """Build a piece of test furniture in the sandbox (:mod:`grading.fixtures`)."""
+        return self.call("fixture:" + name, *args, **kwargs)
+
+    def keep(self, value):
+        """Put ``value`` into the sandbox and return its handle (to pass to calls, read back later)."""
+        return self._ask({"op": "keep", "value": encode(value)})
+
+    def value(self, handle):
+        """What a kept value (or any handle) holds now, as data."""
+        return self._ask({"op": "value", "target": encode(handle)})
+
+    def defined(self, name):
+        return bool(self._ask({"op": "defined", "name": name}))
+
+    @contextlib.contextmanager
+    def replaced(self, name, fixture):
+        """Within the block, the student's ``name`` is the fixture ``fixture`` instead.
+
+        For a test of one task that calls another task's function: Task 4's train calls the
+        student's evaluate, and a wrong evaluate must cost Task 3's points only.
+        """
+        previous = self._ask({"op": "swap", "name": name, "value": encode("fixture:" + fixture)})
+        try:
+            yield
+        finally:
+            if previous is not None:
+                self._ask({"op": "swap", "name": name, "value": encode(previous)})
+
+
+class _Remote:
+    """``student.name``: calling it calls the student's ``name``."""
+
+    def __init__(self, student, name):
+        self._student, self._name = student, name
+
+    def __call__(self, *args, **kwargs):
+        return self._student.call(self._name, *args, **kwargs)
+
+    def __repr__(self):
+        return f"<the student's {self._name}>"
+
+
+class LocalConnection:
+    """The student side in this very process, through the same codec: for writing tests only.
+
+    Never use it to grade: the student's code would run next to the trusted code.
+    """
+
+    def __init__(self, cells, prelude=(), fixtures=()):
+        import importlib
+        import json
+
+        from grading.sandbox_runner import Dispatcher
+
+        self._json = json
+        namespace = {"__name__": "__main__"}
+        for line in prelude:
+            exec(line, namespace)
+        names = [fixtures] if isinstance(fixtures, str) else list(fixtures or ())
+        self._dispatcher = Dispatcher(namespace, [importlib.import_module(n) for n in names])
+        self.cell_errors = self._dispatcher.run_cells(list(cells))
+
+    def request(self, document):
+        # A JSON round trip both ways, exactly as through the sandbox's pipes.
+        reply = self._dispatcher.answer(self._json.loads(self._json.dumps(document)))
+        return self._json.loads(self._json.dumps(reply))
+
+
+# ------------------------------------------------------------------------ comparisons
+
+def _fmt(value):
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return str(int(value))
+    if isinstance(value, (numbers.Real, np.floating)):
+        return f"{float(value):.10g}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def as_array(got, name):
+    """The student's result as a float-comparable NumPy array, or :class:`Failed` saying why not."""
+    torch = __import__("sys").modules.get("torch")
+    if torch is not None and isinstance(got, torch.Tensor):
+        got = got.detach().numpy()
+    if isinstance(got, Handle):
+        raise Failed(f"{name} returned {got!r}, not an array")
+    if isinstance(got, (list, tuple)) or isinstance(got, (numbers.Number, np.generic, np.ndarray)):
+        try:
+            array = np.asarray(got)
+        except Exception:
+            raise Failed(f"{name} returned a {type(got).__name__} that is not a rectangular array of numbers") from None
+        if array.dtype.kind not in "biufc":
+            raise Failed(f"{name} returned values that are not numbers")
+        return array
+    raise Failed(f"{name} returned {_fmt(got)} ({type(got).__name__}), not an array")
+
+
+def expect_array(got, expected, name, rtol=1e-5, atol=1e-5, hint=None, exact=False):
+    """Fail unless ``got`` has ``expected``'s shape and values (up to float32 rounding).
+
+    Parameters
+    ----------
+    got : object
+        What the student's code returned.
+    expected : array_like
+        The reference, computed on the trusted side.
+    name : str
+        The call, as the student would write it (goes into the message).
+    rtol, atol : float
+        Tolerances relative to the largest expected value, and absolute.
+    hint : str, optional
+        Added to a shape mismatch.
+    exact : bool
+        Integer results that must match exactly.
+    """
+    expected = np.asarray(expected)
+    array = as_array(got, name)
+    if array.shape != expected.shape:
+        message = f"{name}: shape {tuple(array.shape)}, expected {tuple(expected.shape)}"
+        raise Failed(message + (f". {hint}" if hint else ""))
+    if array.dtype.kind == "c" and expected.dtype.kind != "c":
+        raise Failed(f"{name}: complex values, expected real ones")
+    if exact:
+        equal = np.array_equal(array, expected)
+        bad = np.argwhere(array != expected)
+    else:
+        got_f, exp_f = array.astype(float), expected.astype(float)
+        if not np.all(np.isfinite(got_f)) and np.all(np.isfinite(exp_f)):
+            raise Failed(f"{name}: holds NaN or infinite values")
+        scale = max(1.0, float(np.max(np.abs(exp_f), initial=0.0)))
+        difference = np.abs(got_f - exp_f)
+        bad_mask = ~(difference <= atol * scale + rtol * np.abs(exp_f))
+        equal = not bad_mask.any()
+        bad = np.argwhere(bad_mask)
+    if equal:
+        return
+    first = tuple(int(i) for i in bad[0]) if len(bad) else ()
+    where = f" at {list(first)}" if first else ""
+    raise Failed(f"{name}: {len(bad)} of {expected.size} values differ; first{where}: got "
+                 f"{_fmt(array[first] if first else array)}, expected {_fmt(expected[first] if first else expected)}")
+
+
+def expect_scalar(got, expected, name, rtol=1e-7, atol=1e-9, kind=None):
+    """Fail unless ``got`` is a number equal (or close) to ``expected``.
+
+    Parameters
+    ----------
+    kind : {None, "int", "float", "bool"}
+        Insist on the Python type too (``"int"``: an ``int``, not a float or a NumPy integer).
+    """
+    if kind == "int" and type(got) is not int:
+        raise Failed(f"{name} should be a Python int, got {type(got).__name__} {_fmt(got)}")
+    if kind == "float" and type(got) is not float:
+        raise Failed(f"{name} should be a Python float, got {type(got).__name__} {_fmt(got)}")
+    if kind == "bool" and type(got) is not bool:
+        raise Failed(f"{name} should be True or False, got {type(got).__name__} {_fmt(got)}")
+    if isinstance(got, np.ndarray) and got.shape == ():
+        got = got[()]
+    if not isinstance(got, (numbers.Number, np.number, np.bool_)):
+        raise Failed(f"{name} should be a number, got {type(got).__name__} {_fmt(got)}")
+    if isinstance(got, (complex, np.complexfloating)):
+        raise Failed(f"{name} should be a real number, got {_fmt(got)}")
+    if not np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
+        raise Failed(f"{name}: got {_fmt(got)}, expected {_fmt(expected)}")
+
+
+def expect_true(condition, message):
+    """Fail with ``message`` unless ``condition``."""
+    if not condition:
+        raise Failed(message)
+
+
+def expect_raises(exception, call, name):
+    """Fail unless ``call()`` makes the student's code raise ``exception`` (a class name).
+
+    Parameters
+    ----------
+    exception : str
+        "ValueError", say; a subclass counts.
+    call : callable
+        Makes the call through ``student``, e.g. ``lambda: student.output_size(2, 3)``.
+    name : str
+        The call, as the student would write it.
+    """
+    try:
+        result = call()
+    except SandboxLost:
+        raise
+    except StudentError as error:
+        if error.is_a(exception):
+            return error
+        raise Failed(f"{name} should raise {exception}, but raised {error.type}: {error.message}") from None
+    raise Failed(f"{name} should raise {exception}, but returned {_fmt(result)}")

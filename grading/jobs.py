@@ -1,0 +1,165 @@
+"""Grading jobs of a course: which there are, their cached results, and running them.
+
+A job is one (student, notebook) pair. Its result is cached in
+``.grading/<assignment>/<student>/<notebook>.json`` under the course folder, keyed by
+:func:`grading.engine.job_key` (the source notebook, the student's file, the trusted tests and
+the engine), and written atomically. An interrupted run therefore loses at most the jobs that
+were running, and a second run computes only what is missing or out of date. The cache is
+written by the coordinator only; jobs themselves return data.
+"""
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+UNSAFE_ENV = "EX04_UNSAFE_NO_SANDBOX"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+
+
+def unsafe_requested():
+    """True when the instructor explicitly asked to grade without a sandbox."""
+    return os.environ.get(UNSAFE_ENV, "") == "1"
+
+
+def cache_path(root, assignment, student, notebook):
+    if not _SAFE_NAME.match(student) or not _SAFE_NAME.match(notebook):
+        raise ValueError(f"not a safe folder name: {student!r}/{notebook!r}")
+    return Path(root) / ".grading" / assignment / student / f"{notebook}.json"
+
+
+def paths(root, assignment, student, notebook):
+    root = Path(root)
+    return (root / "source" / assignment / f"{notebook}.ipynb",
+            root / "submitted" / student / assignment / f"{notebook}.ipynb")
+
+
+def cached(root, assignment, student, notebook, sandboxed=True):
+    """The cached result of a job if it is up to date, else None."""
+    from grading.engine import job_key
+
+    source, submission = paths(root, assignment, student, notebook)
+    path = cache_path(root, assignment, student, notebook)
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return stored["result"] if stored.get("key") == job_key(source, submission, sandboxed) else None
+
+
+def store(root, assignment, student, notebook, key, result):
+    """Write a job's result atomically (a crash mid-write leaves the old file or none)."""
+    path = cache_path(root, assignment, student, notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(handle, "w") as stream:
+        json.dump({"key": key, "result": result}, stream, indent=1, sort_keys=True)
+    os.replace(temporary, path)
+
+
+def run_job(root, assignment, student, notebook, sandboxed=True, uid=None):
+    """Grade one job now (no cache); returns (key, result). A pure function of its files."""
+    from grading.engine import grade_notebook, job_key
+
+    source, submission = paths(root, assignment, student, notebook)
+    key = job_key(source, submission, sandboxed)
+    return key, grade_notebook(source, submission, notebook, sandboxed=sandboxed, uid=uid)
+
+
+def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
+    """The job's result: from the cache, else graded now and cached."""
+    result = cached(root, assignment, student, notebook, sandboxed)
+    if result is None:
+        if log:
+            log.info("Grading %s/%s with the trusted tests", student, notebook)
+        key, result = run_job(root, assignment, student, notebook, sandboxed)
+        store(root, assignment, student, notebook, key, result)
+    return result
+
+
+def discover(root, assignment, out=sys.stdout, not_graded=None):
+    """Jobs to run, and files that are not graded (with the reason, printed to ``out``).
+
+    Parameters
+    ----------
+    not_graded : dict, optional
+        Filled with student -> [line] for every file of theirs that is not graded.
+
+    Returns
+    -------
+    list of (student, notebook)
+    """
+    root = Path(root)
+    real_out = out
+
+    class _Tee:
+        def __init__(self):
+            self.student = None
+
+        def write(self, text):
+            real_out.write(text)
+            if not_graded is not None and self.student and text.strip():
+                not_graded.setdefault(self.student, []).append(text.strip())
+
+    out = _Tee()
+    known = {p.stem for p in (root / "source" / assignment).glob("*.ipynb")}
+    jobs = []
+    for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
+        student = folder.parent.name
+        out.student = student if _SAFE_NAME.match(student) else None
+        if not _SAFE_NAME.match(student):
+            print(f"NOT GRADED: submitted/{student}: not a safe student id (letters, digits, . _ @ + - only)", file=out)
+            continue
+        for path in sorted(folder.iterdir()):
+            relative = path.relative_to(root)
+            if path.suffix == ".ipynb" and path.stem in known and path.is_file():
+                jobs.append((student, path.stem))
+            elif path.name.endswith(".unreadable"):
+                if not_graded is not None:  # named in the log by the pre-flight already
+                    not_graded.setdefault(student, []).append(
+                        f"NOT GRADED: {relative.with_name(path.name[:-len('.unreadable')])}: the file could not be read "
+                        f"as a notebook; it was set aside as {path.name}")
+            elif path.name.startswith(".") or path.name in ("timestamp.txt", "__MACOSX"):
+                continue
+            elif path.suffix == ".ipynb":
+                print(f"NOT GRADED: {relative}: no notebook of {assignment} has this name "
+                      f"(expected one of {', '.join(sorted(known))})", file=out)
+            elif path.suffix == ".zip":
+                print(f"NOT GRADED: {relative}: a zip archive; unpack it (make collect) so that the notebooks "
+                      f"lie in {folder.relative_to(root)}/", file=out)
+            else:
+                print(f"NOT GRADED: {relative}: not a notebook of {assignment}", file=out)
+    return jobs
+
+
+def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout):
+    """Grade every job whose result is not cached yet, one after the other; returns the counts."""
+    todo = [job for job in jobs if cached(root, assignment, *job, sandboxed) is None]
+    print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade", file=out)
+    started, failures = time.monotonic(), 0
+    for number, (student, notebook) in enumerate(todo, 1):
+        try:
+            key, result = run_job(root, assignment, student, notebook, sandboxed)
+        except Exception as error:  # a fault of the grader itself: say so, go on with the others
+            failures += 1
+            print(f"  [{number}/{len(todo)}] {student}/{notebook}: GRADER ERROR {type(error).__name__}: {error}", file=out)
+            continue
+        store(root, assignment, student, notebook, key, result)
+        score = sum(t["score"] for t in result["tests"].values())
+        total = sum(t["points"] for t in result["tests"].values())
+        print(f"  [{number}/{len(todo)}] {student}/{notebook}: {score:g}/{total:g} points "
+              f"({time.monotonic() - started:.0f} s)", file=out, flush=True)
+    return {"graded": len(todo) - failures, "cached": len(jobs) - len(todo), "failed": failures}
+
+
+def write_not_graded_notes(root, assignment, not_graded):
+    """Put a NOT_GRADED.txt into each such student's autograded folder: feedback copies it."""
+    for student, lines in not_graded.items():
+        folder = Path(root) / "autograded" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        text = ("These files of your submission were not graded:\n\n" + "\n".join(lines) +
+                "\n\nAsk your instructor if this is a mistake.\n")
+        (folder / "NOT_GRADED.txt").write_text(text, encoding="utf-8")

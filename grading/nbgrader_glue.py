@@ -1,0 +1,340 @@
+"""nbgrader stays the system of record: these preprocessors put trusted results into it.
+
+``nbgrader autograde`` (run by ``make autograde`` through ``python -m grading autograde``) reads
+each submitted notebook, *sanitises* it and *autogrades* it. ``nbgrader_config.py`` replaces both
+lists of preprocessors:
+
+* :class:`RebuildFromRelease` (first sanitising step) builds the notebook to be graded from the
+  release version, which is trusted, and takes from the student's file only the source of each
+  solution cell, matched by ``grade_id`` and cell type. Edited, swapped, deleted, duplicated or
+  retyped cells, a missing ``nbgrader`` entry, stray metadata or outputs, attachments: none of it
+  reaches nbgrader, which therefore never gives up on a student's assignment for inconsistent
+  checksums. Written answers are cleaned of HTML that could run in the grader's browser.
+* :class:`TrustedResults` (instead of nbgrader's Execute) does not run the notebook. It writes
+  into every autograded test cell the outcome that the trusted tests decided for it in
+  :func:`grading.engine.grade_notebook` (cached per submission by ``python -m grading``): a
+  short "passed" line, or an error naming the visible check that failed, or saying that a hidden
+  test failed, and why. nbgrader then scores the cells from those outputs as usual (an error is
+  0, anything else full points) and writes the gradebook.
+
+Also here: :class:`StripSolutionDelimiters` for the executed solutions in ``notebooks/``,
+:class:`MarkManualGrading` for feedback, and the pre-flight that sets aside unreadable files.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Unicode
+
+#: Tags and attributes a written answer may keep (Markdown makes these; nothing that runs).
+SAFE_TAGS = ["a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
+             "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table",
+             "tbody", "td", "th", "thead", "tr", "u", "ul"]
+SAFE_ATTRIBUTES = {"a": ["href", "title"], "td": ["align"], "th": ["align"]}
+
+
+class CoursePreprocessor(Preprocessor):
+    """Base of this module's preprocessors: enabled as soon as it is listed in the config."""
+
+    enabled = Bool(True).tag(config=True)
+
+
+def _meta(cell):
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _text(source):
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def sanitize_markdown(text):
+    """Markdown without HTML that could run in a browser: scripts, handlers, frames, forms.
+
+    Allowed tags stay, everything else is shown as text (escaped), and links keep only
+    http(s) and mailto targets.
+    """
+    import bleach
+
+    cleaned = bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                           protocols=list(SAFE_PROTOCOLS), strip=False, strip_comments=True)
+    # Markdown makes links of its own ([x](javascript:...), [x]: data:...), which bleach does not
+    # see in the source: their targets are checked here, after entities are decoded.
+    cleaned = _INLINE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), cleaned)
+    return _REFERENCE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), cleaned)
+
+
+SAFE_PROTOCOLS = ("http", "https", "mailto")
+_INLINE_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]*)")
+_REFERENCE_LINK = re.compile(r"(^[ \t]*\[[^\]\n]+\]:[ \t]*<?)(\S*?)(?=>?(?:\s|$))", re.M)
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+
+
+def _safe_target(target):
+    """A link target, or "#" when it names a scheme other than http(s) or mailto."""
+    import html
+    import urllib.parse
+
+    plain = urllib.parse.unquote(html.unescape(html.unescape(target)))
+    plain = "".join(ch for ch in plain if ch.isprintable() and not ch.isspace()).lower()
+    scheme = _SCHEME.match(plain)
+    return target if scheme is None or scheme.group(1) in SAFE_PROTOCOLS else "#"
+
+
+class RebuildFromRelease(CoursePreprocessor):
+    """Replace the submitted notebook by the release version with the student's solution sources."""
+
+    course_root = Unicode("", help="Course folder (with release/).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        release_path = Path(self.course_root) / "release" / info["assignment"] / f"{info['notebook']}.ipynb"
+        import nbformat
+
+        release = nbformat.read(str(release_path), as_version=4)
+        answers = {}
+        for cell in nb.get("cells", []) if isinstance(nb.get("cells"), list) else []:
+            gid = _meta(cell).get("grade_id")
+            if isinstance(gid, str) and isinstance(cell, dict):
+                answers[(gid, cell.get("cell_type"))] = _text(cell.get("source", ""))  # the last one wins
+        for cell in release.cells:
+            meta = _meta(cell)
+            if meta.get("solution"):
+                source = answers.get((meta.get("grade_id"), cell.cell_type))
+                if source is not None:
+                    cell.source = sanitize_markdown(source) if cell.cell_type == "markdown" else source
+                else:
+                    note = (f"This answer ({meta.get('grade_id')}) was not found in the submitted notebook: its cell "
+                            "was deleted, or its nbgrader metadata was changed. Shown is the empty cell of the "
+                            "release.")
+                    cell.source = (f"*{note}*\n\n" if cell.cell_type == "markdown" else f"# {note}\n") + cell.source
+            cell.pop("attachments", None)
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nb.clear()
+        nb.update(release)
+        return nb, resources
+
+
+def result_text(result):
+    """What a test cell shows for one trusted result (also in feedback)."""
+    if result["passed"]:
+        return "✓ Passed: every check of this cell passed, the visible ones and the hidden tests."
+    kind, phase, check, message = result["kind"], result["phase"], result["check"], result["message"]
+    if phase == "visible":
+        head = f"A visible check failed ({check})" if check else "A visible check failed"
+    elif phase == "setup":
+        return f"Your solution cells did not finish running, so no test could call your code: {message}"
+    else:
+        head = "A hidden test failed"
+    if kind == "timeout":
+        message = f"your code did not answer in time: {message}"
+    elif kind == "crashed":
+        message = f"your code's process died: {message}"
+    return f"{head}: {message}"
+
+
+def trusted_outputs(result):
+    """The cell outputs that make nbgrader score a test cell as the trusted side decided."""
+    import nbformat
+
+    text = result_text(result)
+    if result["passed"]:
+        return [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
+    name = {"visible": "VisibleCheckFailed", "setup": "SolutionCellsFailed"}.get(result["phase"], "HiddenTestFailed")
+    return [nbformat.v4.new_output("error", ename=name, evalue=text, traceback=[text])]
+
+
+class TrustedResults(CoursePreprocessor):
+    """Fill every autograded test cell with its trusted result (instead of executing the notebook)."""
+
+    course_root = Unicode("", help="Course folder (with source/ and submitted/).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from grading import jobs
+
+        info = resources["nbgrader"]
+        result = jobs.result_for(Path(self.course_root), info["assignment"], info["student"], info["notebook"],
+                                 sandboxed=not jobs.unsafe_requested(), log=self.log)
+        tests = result["tests"]
+        for cell in nb.cells:
+            meta = _meta(cell)
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                outcome = tests.get(meta.get("grade_id"))
+                if outcome is None:  # cannot happen: the engine checks that every cell has a test
+                    outcome = {"passed": False, "kind": "error", "phase": "hidden", "check": "",
+                               "message": "this cell has no trusted test; tell your instructor"}
+                cell.outputs = trusted_outputs(outcome)
+        return nb, resources
+
+
+class MarkManualGrading(CoursePreprocessor):
+    """In feedback, say so under a written answer that no person has graded yet."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        waiting = set()
+        with Gradebook(info["db_url"]) as gradebook:
+            try:
+                submission = gradebook.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+            except MissingEntry:
+                return nb, resources
+            waiting = {g.name for g in submission.grades if g.needs_manual_grade}
+        import nbformat
+
+        cells = []
+        for cell in nb.cells:
+            cells.append(cell)
+            if cell.cell_type == "markdown" and _meta(cell).get("grade_id") in waiting:
+                cells.append(nbformat.v4.new_markdown_cell(
+                    "*This answer is waiting for manual grading: its points are not in the total yet.*"))
+        nb.cells = cells
+        return nb, resources
+
+
+class StripSolutionDelimiters(CoursePreprocessor):
+    """Remove the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines from solution cells.
+
+    Used for the executed solution versions in ``notebooks/``, which read better without them.
+    """
+
+    delimiters = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = _meta(cell)
+        if meta.get("solution") and cell.get("cell_type") == "code":
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(line for line in lines if line.strip() not in self.delimiters)
+        return cell, resources
+
+
+# ----------------------------------------------------------------------------------------------
+# Pre-flight: one unreadable notebook must not stop a student's other ones.
+
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def unreadable_reason(path):
+    """Why a submitted notebook cannot be graded, or None when it can.
+
+    Never raises: a file that is too large, nested too deeply or damaged gets a reason, so one bad
+    file cannot stop the pre-flight of a whole class.
+    """
+    from grading.engine import read_notebook
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError as error:
+        return f"the file cannot be read ({error.strerror})"
+    if head == b"PK\x03\x04":
+        return "the file is a zip archive, not a notebook"
+    try:
+        read_notebook(path)
+    except UnicodeDecodeError:
+        return "the file is not text (is it a notebook at all?)"
+    except json.JSONDecodeError as error:
+        return f"the file is not a notebook (invalid JSON: {error.msg} at line {error.lineno})"
+    except (ValueError, MemoryError) as error:
+        return str(error) if str(error).startswith("the file") else f"the notebook is damaged: {str(error)[:200]}"
+    except Exception as error:  # nbformat raises several types for damaged notebooks
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        return f"the notebook is damaged: {message.strip().splitlines()[0][:200]}"
+    return None
+
+
+def set_aside_unreadable(root, assignment, out, db_url=None):
+    """Rename unreadable notebooks in ``submitted/`` to ``<name>.ipynb.unreadable``; nothing is deleted.
+
+    Returns
+    -------
+    list of (pathlib.Path, str)
+        The files set aside (their new paths) and why.
+    """
+    root = Path(root)
+    set_aside = []
+    for path in sorted(root.glob(f"submitted/*/{assignment}/*.ipynb")):
+        reason = unreadable_reason(path)
+        if reason is None:
+            continue
+        target = path.with_name(path.name + UNREADABLE_SUFFIX)
+        os.replace(path, target)
+        student = path.parent.parent.name
+        print(f"NOT GRADED: {path.relative_to(root)}: {reason}.\n"
+              f"  Set aside as {target.name}; {student}'s other notebooks are graded, this one scores 0.\n"
+              f"  To grade a repaired file: put it back as {path.name} and run make autograde again.", file=out)
+        set_aside.append((target, reason))
+    if set_aside and db_url:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gradebook:
+            for target, _ in set_aside:
+                gradebook.update_or_create_student(target.parent.parent.name)
+    return set_aside
+
+
+def course_db_url(root):
+    """The gradebook URL that ``nbgrader_config.py`` in ``root`` sets, else nbgrader's default."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(root).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config() \
+        if (root / "nbgrader_config.py").exists() else None
+    if config is not None and "db_url" in config.CourseDirectory:
+        return config.CourseDirectory.db_url
+    return f"sqlite:///{root / 'gradebook.db'}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Grade export: nbgrader's CSV, plus how many written answers still wait for a person.
+
+from nbgrader.plugins.export import CsvExportPlugin  # noqa: E402
+
+
+class CourseCsvExport(CsvExportPlugin):
+    """``make grades``: nbgrader's columns and ``waiting_for_manual_grading``.
+
+    The extra column counts the student's written answers that no person has graded yet: while
+    it is above 0, ``score`` is not final.
+    """
+
+    def export(self, gradebook):
+        import csv
+
+        from nbgrader.api import MissingEntry
+
+        keys = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                "raw_score", "late_submission_penalty", "score", "max_score", "waiting_for_manual_grading"]
+        with open(self.to or "grades.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, keys)
+            writer.writeheader()
+            for assignment in gradebook.assignments:
+                if self.assignment and assignment.name not in self.assignment:
+                    continue
+                for student in gradebook.students:
+                    if self.student and student.id not in self.student:
+                        continue
+                    row = {"assignment": assignment.name, "duedate": assignment.duedate, "student_id": student.id,
+                           "last_name": student.last_name, "first_name": student.first_name,
+                           "email": student.email, "max_score": assignment.max_score}
+                    try:
+                        submission = gradebook.find_submission(assignment.name, student.id)
+                    except MissingEntry:
+                        row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0,
+                                   waiting_for_manual_grading=0)
+                    else:
+                        penalty = submission.late_submission_penalty or 0.0
+                        waiting = sum(1 for notebook in submission.notebooks for grade in notebook.grades
+                                      if grade.needs_manual_grade)
+                        row.update(timestamp=submission.timestamp, raw_score=submission.score,
+                                   late_submission_penalty=penalty, score=max(0.0, submission.score - penalty),
+                                   waiting_for_manual_grading=waiting)
+                    writer.writerow({k: "" if v is None else v for k, v in row.items()})

@@ -1,0 +1,400 @@
+"""The student side of a grading job, and the data-only codec both sides speak.
+
+This file runs in two places:
+
+* inside the sandbox, as a script (``python sandbox_runner.py``), where it executes the
+  student's solution cells and then answers calls from the trusted side, one message at a time;
+* in the trusted process, imported as ``grading.sandbox_runner``, for :func:`encode` and
+  :func:`decode` only.
+
+It imports nothing beyond the standard library and NumPy (and PyTorch where the job's policy
+allows it, only when a tensor crosses the channel), so that it works inside a sandbox that holds
+nothing else.
+
+Messages are JSON documents framed by an 8-byte big-endian length. Values are JSON numbers,
+strings, booleans and null, plus tagged objects: tuples, lists, dicts with string keys, NumPy
+arrays and scalars of numeric dtype as ``.npy`` bytes (never pickled), PyTorch tensors the same
+way, non-finite floats, and *handles*: numbers standing for an object that stays in the sandbox
+(a model, a loader). An exception crosses as its type name, the names of its bases and its
+message. Nothing else can cross: :func:`decode` rejects every other form.
+"""
+
+import base64
+import io
+import json
+import math
+import os
+import struct
+import sys
+
+if __name__ == "__main__" and len(sys.argv) > 3:
+    # The interpreter runs isolated (-I): the allowed packages come from the third argument.
+    sys.path[:0] = [p for p in sys.argv[3].split(":") if p]
+
+import numpy as np  # noqa: E402
+
+# Student code may replace builtins (isinstance, say), which json and this module use too. The
+# originals are put back after every cell and every call, before anything is encoded: such a
+# change affects the student's own code only.
+import builtins as _builtins  # noqa: E402
+
+_PRISTINE_BUILTINS = dict(vars(_builtins))
+
+
+def _restore_builtins():
+    vars(_builtins).update(_PRISTINE_BUILTINS)
+
+#: dtype kinds that may cross: bool, signed and unsigned integers, floats, complex.
+NUMERIC_KINDS = "biufc"
+#: Largest message either side accepts (bytes).
+MAX_MESSAGE = 256 * 2**20
+#: Deepest nesting of lists, tuples and dicts a value may have.
+MAX_DEPTH = 20
+#: Longest string (characters) that crosses; longer ones are cut.
+MAX_STRING = 100_000
+
+
+class ChannelError(Exception):
+    """A message broke the protocol: not a value this channel carries."""
+
+
+class Handle:
+    """An object that stays on the sandbox side, known to the trusted side by number.
+
+    Parameters
+    ----------
+    number : int
+    type_name : str
+        ``type(obj).__name__`` on the sandbox side (for messages only; it is the student's word).
+    """
+
+    def __init__(self, number, type_name=""):
+        self.number = int(number)
+        self.type_name = str(type_name)[:200]
+
+    def __repr__(self):
+        return f"<object of type {self.type_name} in the sandbox>"
+
+    def __eq__(self, other):
+        return isinstance(other, Handle) and other.number == self.number
+
+    def __hash__(self):
+        return hash(self.number)
+
+
+# ------------------------------------------------------------------------------------ codec
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _npy_array(text):
+    if not isinstance(text, str):
+        raise ChannelError("array payload is not text")
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+    except Exception as error:
+        raise ChannelError(f"not an .npy array: {error}") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in NUMERIC_KINDS or array.dtype.names:
+        raise ChannelError(f"arrays of dtype {getattr(array, 'dtype', '?')} do not cross")
+    return array
+
+
+def encode(value, handles=None, depth=0):
+    """Turn a value into JSON-ready data.
+
+    Parameters
+    ----------
+    value : object
+    handles : callable, optional
+        Called with an object that is not data; returns its handle number. Without it, such an
+        object raises :class:`ChannelError`.
+
+    Returns
+    -------
+    object
+        JSON-ready data.
+    """
+    if depth > MAX_DEPTH:
+        raise ChannelError("value nested too deeply")
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return value if kind is not str else value[:MAX_STRING]
+    if kind is int:
+        return value if -2**63 <= value < 2**63 else {"__bigint__": str(value)}
+    if kind is float:
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if kind is tuple:
+        return {"__tuple__": [encode(v, handles, depth + 1) for v in value]}
+    if kind is list:
+        return [encode(v, handles, depth + 1) for v in value]
+    if kind is dict and all(type(k) is str for k in value):
+        return {"__dict__": {k: encode(v, handles, depth + 1) for k, v in value.items()}}
+    if isinstance(value, Handle):
+        return {"__handle__": value.number, "type": value.type_name}
+    if isinstance(value, np.ndarray) and value.dtype.kind in NUMERIC_KINDS and not value.dtype.names:
+        # A subclass crosses as the plain array it holds: no __array__ or __eq__ of its own.
+        return {"__ndarray__": _npy_bytes(np.array(value.view(np.ndarray), order="C", copy=True))}
+    if isinstance(value, np.generic) and np.dtype(type(value)).kind in NUMERIC_KINDS:
+        return {"__npscalar__": _npy_bytes(np.asarray(value))}
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor) and type(value) is torch.Tensor \
+            and not value.is_complex() and value.layout == torch.strided:
+        array = value.detach().cpu().resolve_conj().resolve_neg().numpy().copy()
+        return {"__tensor__": _npy_bytes(array), "requires_grad": bool(value.requires_grad)}
+    if handles is not None:
+        return {"__handle__": handles(value), "type": type(value).__name__}
+    raise ChannelError(f"an object of type {kind.__name__} cannot cross the channel")
+
+
+def decode(data, depth=0):
+    """The inverse of :func:`encode`; rejects anything it would not produce.
+
+    Tensors become PyTorch tensors where PyTorch is imported, else NumPy arrays.
+    """
+    if depth > MAX_DEPTH:
+        raise ChannelError("value nested too deeply")
+    kind = type(data)
+    if data is None or kind in (bool, int, float):
+        return data
+    if kind is str:
+        return data[:MAX_STRING]
+    if kind is list:
+        return [decode(v, depth + 1) for v in data]
+    if kind is not dict or len(data) not in (1, 2):
+        raise ChannelError(f"unexpected {kind.__name__} in a message")
+    tag = next(iter(data))
+    payload = data[tag]
+    if tag == "__tuple__" and type(payload) is list:
+        return tuple(decode(v, depth + 1) for v in payload)
+    if tag == "__dict__" and type(payload) is dict:
+        return {str(k): decode(v, depth + 1) for k, v in payload.items()}
+    if tag == "__ndarray__":
+        return _npy_array(payload)
+    if tag == "__npscalar__":
+        array = _npy_array(payload)
+        if array.shape != ():
+            raise ChannelError("a scalar must have shape ()")
+        return array[()]
+    if tag == "__tensor__":
+        array = _npy_array(payload)
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return array
+        tensor = torch.from_numpy(array.copy())
+        return tensor.requires_grad_(True) if data.get("requires_grad") is True and tensor.is_floating_point() else tensor
+    if tag == "__float__" and payload in ("nan", "inf", "-inf"):
+        return float(payload)
+    if tag == "__bigint__" and type(payload) is str and payload.lstrip("-").isdigit() and len(payload) < 5000:
+        return int(payload)
+    if tag == "__handle__" and type(payload) is int:
+        return Handle(payload, data.get("type", "") if type(data.get("type", "")) is str else "")
+    raise ChannelError(f"unknown tag {str(tag)[:40]!r} in a message")
+
+
+def error_data(error):
+    """An exception as data: its type name, the names of its bases and its message."""
+    names = []
+    for klass in type(error).__mro__:
+        name = getattr(klass, "__name__", "?")
+        if isinstance(name, str):
+            names.append(name[:100])
+    try:
+        message = str(error)
+    except Exception:  # a student's exception whose __str__ raises
+        message = "(the exception's message could not be read)"
+    return {"type": names[0] if names else "Exception", "bases": names[1:], "message": message[:2000]}
+
+
+def write_message(stream, document):
+    """Write one framed JSON document to a binary stream."""
+    body = json.dumps(document, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_MESSAGE:
+        raise ChannelError(f"a message of {len(body)} bytes is over the limit")
+    stream.write(struct.pack(">Q", len(body)) + body)
+    stream.flush()
+
+
+def read_message(stream):
+    """Read one framed JSON document; ``EOFError`` when the other side is gone."""
+    header = _read_exactly(stream, 8)
+    (size,) = struct.unpack(">Q", header)
+    if size > MAX_MESSAGE:
+        raise ChannelError(f"a message of {size} bytes is over the limit")
+    body = _read_exactly(stream, size)
+    try:
+        return json.loads(body.decode("utf-8"))
+    except ValueError as error:
+        raise ChannelError(f"not JSON: {error}") from None
+
+
+def _read_exactly(stream, size):
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+# ------------------------------------------------------------------------------ student side
+
+class Dispatcher:
+    """Runs the student's cells and answers requests: the whole student side of a job.
+
+    Parameters
+    ----------
+    namespace : dict
+        Where the student's cells run (their ``__main__``).
+    fixtures : list of modules
+        Test furniture the trusted side may ask for by name (:mod:`grading.fixtures`, and the
+        references a test needs), searched in order.
+    """
+
+    def __init__(self, namespace, fixtures=()):
+        self.namespace = namespace
+        self.fixtures = list(fixtures or ())
+        self.objects = {}
+        self.cell_errors = {}
+
+    def _handle(self, obj):
+        number = len(self.objects) + 1
+        self.objects[number] = obj
+        return number
+
+    def _resolve(self, value):
+        """Handles in arguments become the sandbox objects they stand for."""
+        if isinstance(value, Handle):
+            if value.number not in self.objects:
+                raise ChannelError(f"no object with handle {value.number}")
+            return self.objects[value.number]
+        if isinstance(value, list):
+            return [self._resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._resolve(v) for k, v in value.items()}
+        return value
+
+    def run_cells(self, cells):
+        """Execute solution cells in order; remember which failed and why.
+
+        Parameters
+        ----------
+        cells : list of [grade_id, source]
+
+        Returns
+        -------
+        dict
+            grade_id -> error data for every cell that raised.
+        """
+        for grade_id, source in cells:
+            try:
+                code = compile(source, f"<solution cell {grade_id}>", "exec")
+                exec(code, self.namespace)
+            except BaseException as error:  # SystemExit and KeyboardInterrupt too: the cell failed
+                _restore_builtins()
+                self.cell_errors[grade_id] = error_data(error)
+            _restore_builtins()
+        return dict(self.cell_errors)
+
+    def target(self, name):
+        """The object a request names: a name in the namespace, a handle, or a fixture."""
+        if isinstance(name, Handle):
+            return self._resolve(name)
+        if not isinstance(name, str):
+            raise ChannelError("a target is a name or a handle")
+        if name.startswith("fixture:"):
+            wanted = name[len("fixture:"):]
+            for module in self.fixtures:
+                if hasattr(module, wanted):
+                    return getattr(module, wanted)
+            raise ChannelError(f"no fixture {wanted!r} in this sandbox")
+        if name not in self.namespace:
+            raise NameError(f"name {name!r} is not defined")
+        return self.namespace[name]
+
+    def answer(self, request):
+        """Carry out one request; the reply is a JSON-ready document."""
+        try:
+            op = request.get("op")
+            if op == "call":
+                function = self.target(decode(request["target"]))
+                if request.get("attribute"):
+                    function = getattr(function, str(request["attribute"]))
+                args = self._resolve(decode(request.get("args", [])))
+                kwargs = self._resolve(decode(request.get("kwargs", {"__dict__": {}})))
+                result = function(*args, **kwargs)
+            elif op == "getattr":
+                result = getattr(self.target(decode(request["target"])), str(request["attribute"]))
+            elif op == "keep":
+                # A value that stays in the sandbox, so that the trusted side can read it back after
+                # a call and see whether the student's code changed its input.
+                value = self._resolve(decode(request["value"]))
+                result = Handle(self._handle(value), type(value).__name__)
+            elif op == "value":
+                result = self.target(decode(request["target"]))
+            elif op == "defined":
+                result = str(request["name"]) in self.namespace
+            elif op == "swap":
+                # Put a fixture under a name of the student's namespace (a reference evaluate, say),
+                # so that a test of one task does not depend on another task's function.
+                name = str(request["name"])
+                previous = self.namespace.get(name)
+                self.namespace[name] = self.target(decode(request["value"]))
+                result = Handle(self._handle(previous), type(previous).__name__) if previous is not None else None
+            else:
+                raise ChannelError(f"unknown request {op!r}")
+            _restore_builtins()
+            return {"ok": encode(result, self._handle)}
+        except BaseException as error:
+            _restore_builtins()
+            return {"error": error_data(error)}
+
+
+def _serve(channel_in, channel_out):
+    """The main loop inside the sandbox: set up, run the cells, then answer until told to stop."""
+    setup = read_message(channel_in)
+    if setup.get("torch_threads"):
+        import torch
+
+        torch.set_num_threads(int(setup["torch_threads"]))
+    import importlib
+
+    fixtures = [importlib.import_module(str(name)) for name in setup.get("fixtures") or []]
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    dispatcher = Dispatcher(namespace, fixtures)
+    for line in setup.get("prelude", []):
+        exec(line, namespace)
+    errors = dispatcher.run_cells(setup.get("cells", []))
+    write_message(channel_out, {"ready": True, "cell_errors": errors})
+    while True:
+        try:
+            request = read_message(channel_in)
+        except EOFError:
+            return
+        if request.get("op") == "stop":
+            return
+        write_message(channel_out, dispatcher.answer(request))
+
+
+def main():
+    # The channel is two pipes whose descriptors come as arguments. The student's prints go to
+    # fds 1 and 2, which the sandbox reads into a capped log, so they never corrupt a message.
+    channel_in = os.fdopen(int(sys.argv[1]), "rb", buffering=0)
+    channel_out = os.fdopen(int(sys.argv[2]), "wb", buffering=0)
+    sys.stdin = open(os.devnull)
+    # np.set_printoptions and the like are the student's business; the codec does not print.
+    _serve(channel_in, channel_out)
+    sys.stdout.flush()
+    # Skip interpreter shutdown: atexit hooks and __del__ methods of the student's objects.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

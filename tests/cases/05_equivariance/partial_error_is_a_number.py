@@ -1,0 +1,19 @@
+# translate right; equivariance_error returns the signed difference and one number, the largest.
+# scores: {"test_translate": 3, "test_equivariance_error": 0}
+
+# %% translate
+def translate(X, x, y, mode="circular"):
+    X = np.asarray(X)
+    H, W = X.shape
+    if mode == "circular":
+        return np.roll(X, (x, y), axis=(0, 1))
+    if mode != "zero":
+        raise ValueError("unknown mode")
+    if abs(x) >= H or abs(y) >= W:
+        return np.zeros_like(X)
+    padded = np.pad(X, ((abs(x), abs(x)), (abs(y), abs(y))))
+    return padded[abs(x) - x:abs(x) - x + H, abs(y) - y:abs(y) - y + W].copy()
+
+# %% equivariance_error
+def equivariance_error(layer, X, x, y, mode="circular"):
+    return np.max(layer(translate(X, x, y, mode)) - translate(layer(X), x, y, mode))

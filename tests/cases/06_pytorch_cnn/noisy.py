@@ -1,0 +1,14 @@
+# Correct answers (the instructor's) that warn, print to stderr and to stdout while the tests
+# call them: full marks all the same. Each cell below is appended to the instructor's cell.
+# base: instructor
+# scores: full
+
+# %% train
+import sys, warnings, functools
+_quiet_train = train
+@functools.wraps(_quiet_train)
+def train(*args, **kwargs):
+    warnings.warn("train: this warning must not cost points", RuntimeWarning)
+    print("debug output on stderr", file=sys.stderr)
+    print("debug output on stdout")
+    return _quiet_train(*args, **kwargs)

@@ -1,0 +1,191 @@
+"""The nbgrader side of grading (grading/nbgrader_glue.py, grading/jobs.py): unit tests, seconds."""
+
+import io
+import json
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbconvert.exporters import NotebookExporter
+from nbgrader.utils import determine_grade
+
+from grading import jobs
+from grading.nbgrader_glue import (RebuildFromRelease, StripSolutionDelimiters, course_db_url, result_text,
+                                   sanitize_markdown, set_aside_unreadable, trusted_outputs, unreadable_reason)
+
+
+def _meta(gid, **flags):
+    return {"nbgrader": {"schema_version": 3, "grade_id": gid, "locked": False, "solution": False, "grade": False,
+                         **flags}}
+
+
+def _run(preprocessor, nb, resources=None):
+    exporter = NotebookExporter()
+    exporter.register_preprocessor(preprocessor)
+    body, _ = exporter.from_notebook_node(nb, resources=resources or {})
+    return nbformat.reads(body, as_version=4)
+
+
+def test_solution_delimiters_are_removed_from_solution_cells_only():
+    solution = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
+    cells = [new_code_cell(solution, metadata=_meta("a", solution=True)), new_code_cell(solution)]
+    nb = _run(StripSolutionDelimiters, new_notebook(cells=cells))
+    assert nb.cells[0].source == "def f():\n    return 1" and nb.cells[1].source == solution
+
+
+def _outcome(**kw):
+    base = {"passed": False, "kind": "failed", "phase": "hidden", "check": "", "message": "wrong values"}
+    base.update(kw)
+    return base
+
+
+def test_trusted_outputs_give_nbgrader_the_trusted_score():
+    cell = new_code_cell("check()", metadata=_meta("t", grade=True, points=3))
+    cell.outputs = trusted_outputs({"passed": True})
+    assert determine_grade(cell) == (3, 3)
+    for outcome in (_outcome(), _outcome(phase="visible", check="corr2d on the sheet"), _outcome(kind="timeout")):
+        cell.outputs = trusted_outputs(outcome)
+        assert determine_grade(cell) == (0, 3)
+
+
+def test_messages_say_visible_check_or_hidden_test():
+    assert result_text(_outcome(phase="visible", check="corr2d(X, K)")).startswith("A visible check failed (corr2d(X, K))")
+    assert result_text(_outcome()).startswith("A hidden test failed: wrong values")
+    assert "did not answer in time" in result_text(_outcome(kind="timeout", message="30 s"))
+    assert result_text({"passed": True}).startswith("✓ Passed")
+
+
+def test_written_answers_lose_html_that_could_run_but_keep_their_text():
+    dirty = ('The kernel <b>flips</b>. <script>fetch("/api")</script><img src=x onerror="alert(1)">'
+             '<a href="javascript:alert(1)">link</a> <iframe src="//evil"></iframe> $a < b$')
+    from bs4 import BeautifulSoup
+
+    clean = sanitize_markdown(dirty)
+    assert "<b>flips</b>" in clean and "a &lt; b" in clean
+    tags = BeautifulSoup(clean, "html.parser").find_all(True)
+    assert {t.name for t in tags} == {"b", "a"}  # the rest is shown as text, escaped
+    assert not [a for t in tags for a in t.attrs if a.startswith("on")]
+    assert all(not t.get("href", "").startswith("javascript") for t in tags)
+    assert "<script" not in clean and "<iframe" not in clean and "<img" not in clean
+
+
+def test_markdown_links_with_other_schemes_are_defused():
+    answer = ("[a](javascript:alert(1)) [b]( jav&#x61;script:fetch('/api') ) [c](JaVaScRiPt:x) [d](data:text/html,x)\n"
+              "[e][ref]\n\n[ref]: javascript:alert(2)\n[f](https://example.org/page) [g](#section) [h](notes.html)")
+    clean = sanitize_markdown(answer)
+    import nbconvert.filters.markdown as md
+    from bs4 import BeautifulSoup
+
+    links = [a.get("href") for a in BeautifulSoup(md.markdown2html_mistune(clean), "html.parser").find_all("a")]
+    assert links.count("#") == 5, links
+    assert "https://example.org/page" in links and "#section" in links and "notes.html" in links
+    assert not [href for href in links if "script" in href.lower() or href.startswith("data:")]
+
+
+def test_rebuild_takes_only_solution_sources_from_the_student(tmp_path):
+    release = new_notebook(cells=[
+        new_markdown_cell("intro"),
+        new_code_cell("def f():\n    raise NotImplementedError()", metadata=_meta("f", solution=True)),
+        new_code_cell("check(f)", metadata=_meta("test_f", grade=True, locked=True, points=1)),
+        new_markdown_cell("YOUR ANSWER HERE", metadata=_meta("answer", solution=True, grade=True, points=2)),
+    ])
+    folder = tmp_path / "release" / "ex04"
+    folder.mkdir(parents=True)
+    nbformat.write(release, str(folder / "nb.ipynb"))
+    student = new_notebook(cells=[
+        new_code_cell("print('all tests pass')", metadata=_meta("test_f", solution=True)),  # a test turned solution
+        new_code_cell("def f():\n    return 1", metadata=_meta("f", solution=True)),
+        new_markdown_cell("My answer <script>x()</script>", metadata=_meta("answer", solution=True, grade=True, points=2),
+                          attachments={"a.svg": {"image/svg+xml": "PHN2Zz4="}}),
+        new_code_cell("import os", metadata={"nbgrader": "not even a dict"}),
+    ])
+    student.metadata["kernelspec"] = {"name": "evil", "display_name": "evil"}
+    pre = RebuildFromRelease(course_root=str(tmp_path))
+    nb, _ = pre.preprocess(student, {"nbgrader": {"assignment": "ex04", "notebook": "nb"}})
+    assert [c.source for c in nb.cells[:3]] == ["intro", "def f():\n    return 1", "check(f)"]
+    assert nb.cells[3].source.startswith("My answer") and "<script" not in nb.cells[3].source
+    assert "attachments" not in nb.cells[3] and len(nb.cells) == 4
+    assert nb.metadata.get("kernelspec", {}).get("name") != "evil"
+
+
+def _write_notebook(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), str(path))
+
+
+def test_unreadable_reason_names_what_is_wrong(tmp_path):
+    good = tmp_path / "good.ipynb"
+    _write_notebook(good)
+    assert unreadable_reason(good) is None
+    truncated = tmp_path / "truncated.ipynb"
+    truncated.write_text(good.read_text()[:40])
+    assert unreadable_reason(truncated).startswith("the file is not a notebook")
+    zipped = tmp_path / "zipped.ipynb"
+    zipped.write_bytes(b"PK\x03\x04rest of a zip")
+    assert "zip" in unreadable_reason(zipped)
+    damaged = tmp_path / "damaged.ipynb"
+    damaged.write_text('{"cells": [{"cell_type": "code"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    assert unreadable_reason(damaged).startswith("the notebook is damaged")
+    not_nb = tmp_path / "list.ipynb"
+    not_nb.write_text("[1, 2]")
+    assert "JSON but not a notebook" in unreadable_reason(not_nb)
+    deep = tmp_path / "deep.ipynb"
+    deep.write_text('{"nbformat": 4, "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "nested too deeply" in unreadable_reason(deep)
+    big = tmp_path / "big.ipynb"
+    with open(big, "wb") as handle:
+        handle.truncate(26 * 2**20)
+    assert "over the limit" in unreadable_reason(big)
+
+
+def test_set_aside_renames_only_unreadable_notebooks(tmp_path):
+    ok = tmp_path / "submitted" / "ann" / "ex04" / "01_convolutions.ipynb"
+    bad = tmp_path / "submitted" / "ben" / "ex04" / "01_convolutions.ipynb"
+    _write_notebook(ok)
+    _write_notebook(bad)
+    bad.write_text("{ not json")
+    out = io.StringIO()
+    (moved, reason), = set_aside_unreadable(tmp_path, "ex04", out)
+    assert moved == bad.with_name("01_convolutions.ipynb.unreadable") and moved.read_text() == "{ not json"
+    assert ok.exists() and not bad.exists()
+    assert "NOT GRADED: submitted/ben/ex04/01_convolutions.ipynb" in out.getvalue()
+    assert set_aside_unreadable(tmp_path, "ex04", io.StringIO()) == []
+
+
+def test_course_db_url_reads_the_course_config_or_falls_back(tmp_path):
+    assert course_db_url(tmp_path) == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.db_url = "sqlite:////srv/grades.db"\n')
+    assert course_db_url(tmp_path) == "sqlite:////srv/grades.db"
+
+
+def test_discover_names_files_that_are_not_graded(tmp_path):
+    (tmp_path / "source" / "ex04").mkdir(parents=True)
+    _write_notebook(tmp_path / "source" / "ex04" / "01_convolutions.ipynb")
+    folder = tmp_path / "submitted" / "ann" / "ex04"
+    _write_notebook(folder / "01_convolutions.ipynb")
+    _write_notebook(folder / "01_convolutions (1).ipynb")
+    (folder / "02_sobel_laplace.zip").write_bytes(b"PK")
+    (folder / "notes.txt").write_text("hi")
+    (tmp_path / "submitted" / "..evil" / "ex04").mkdir(parents=True)
+    out = io.StringIO()
+    assert jobs.discover(tmp_path, "ex04", out) == [("ann", "01_convolutions")]
+    log = out.getvalue()
+    assert "01_convolutions (1).ipynb: no notebook of ex04 has this name" in log
+    assert "02_sobel_laplace.zip: a zip archive" in log and "notes.txt: not a notebook" in log
+    assert "submitted/..evil: not a safe student id" in log
+
+
+def test_results_are_cached_atomically_and_keyed_by_content(tmp_path):
+    (tmp_path / "source" / "ex04").mkdir(parents=True)
+    _write_notebook(tmp_path / "source" / "ex04" / "nb.ipynb")
+    submission = tmp_path / "submitted" / "ann" / "ex04" / "nb.ipynb"
+    _write_notebook(submission)
+    from grading.engine import job_key
+
+    key = job_key(tmp_path / "source" / "ex04" / "nb.ipynb", submission)
+    jobs.store(tmp_path, "ex04", "ann", "nb", key, {"tests": {}})
+    assert jobs.cached(tmp_path, "ex04", "ann", "nb") == {"tests": {}}
+    assert jobs.cached(tmp_path, "ex04", "ann", "nb", sandboxed=False) is None  # another mode, another key
+    submission.write_text(submission.read_text().replace("1 + 1", "2 + 2"))
+    assert jobs.cached(tmp_path, "ex04", "ann", "nb") is None  # a changed file is graded again
+    assert not list((tmp_path / ".grading").rglob(".tmp-*"))
+    json.loads((tmp_path / ".grading" / "ex04" / "ann" / "nb.json").read_text())
