@@ -89,8 +89,9 @@ collect: venv
 	$(NBGRADER) zip_collect $(ASSIGNMENT) --force
 
 # Student code runs only in the sandbox; UNSAFE_NO_SANDBOX=1 grades without one (trusted work only).
+# WORKERS=N grades N notebooks at once (default: one per core).
 autograde: venv
-	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) $(BIN)/python -m grading autograde $(ASSIGNMENT)
+	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) WORKERS=$(WORKERS) $(BIN)/python -m grading autograde $(ASSIGNMENT)
 
 feedback: venv
 	$(NBGRADER) generate_feedback $(ASSIGNMENT)

@@ -32,7 +32,7 @@ def _check_sandbox(unsafe):
             raise SystemExit(f"make autograde: the sandbox does not work here: {session.cell_errors}")
 
 
-def autograde(root, assignment, student=None, unsafe=False):
+def autograde(root, assignment, student=None, unsafe=False, workers=None):
     from grading import jobs
     from grading.nbgrader_glue import course_db_url, set_aside_unreadable
 
@@ -44,18 +44,25 @@ def autograde(root, assignment, student=None, unsafe=False):
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     not_graded = {}
     todo = [job for job in jobs.discover(root, assignment, sys.stdout, not_graded) if student in (None, job[0])]
-    counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe)
+    counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers)
     # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
     command = [str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment, "--force", "--log-level=WARN"]
     if student:
         command += ["--student", student]
     print(f"recording grades: {' '.join(command[1:])}", flush=True)
     # SQLAlchemy warns about nbgrader's own session handling for a student without notebooks.
-    env = dict(os.environ, PYTHONWARNINGS="ignore::sqlalchemy.exc.SAWarning")
+    env = dict(os.environ, PYTHONWARNINGS="ignore:Object of type")
     done = subprocess.run(command, cwd=root, env=env)
-    jobs.write_not_graded_notes(root, assignment, {s: v for s, v in not_graded.items() if student in (None, s)})
-    print(f"done: {counts['graded']} notebooks graded now, {counts['cached']} from earlier runs, "
-          f"{counts['failed']} grader errors")
+    jobs.write_not_graded_notes(root, assignment, {s: v for s, v in not_graded.items() if student in (None, s)},
+                                {job[0] for job in todo})
+    set_aside_count = sum(len(lines) for lines in not_graded.values())
+    print(f"summary: {counts['graded']} notebooks graded now in {jobs._duration(counts['seconds'])}, "
+          f"{counts['cached']} from earlier runs, {counts['failed']} failed, {set_aside_count} not graded")
+    for failed_student, notebook, reason in counts["failures"]:
+        print(f"  FAILED {failed_student}/{notebook}: {reason} (run make autograde again; tell the course's maintainers)")
+    for lines in not_graded.values():
+        for line in lines:
+            print(f"  {line}")
     return done.returncode or (1 if counts["failed"] else 0)
 
 
@@ -66,6 +73,8 @@ def main(argv=None):
     grade.add_argument("assignment")
     grade.add_argument("--student")
     grade.add_argument("--root", default=".")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="jobs graded at once (default: one per core; also WORKERS=N)")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run student code WITHOUT a sandbox (only for submissions you trust)")
     preflight = commands.add_parser("preflight", help="only set aside unreadable submissions")
@@ -80,7 +89,8 @@ def main(argv=None):
         return 0
     unsafe = args.unsafe_no_sandbox or os.environ.get("UNSAFE_NO_SANDBOX") == "1"
     try:
-        return autograde(args.root, args.assignment, args.student, unsafe)
+        workers = args.workers or (int(os.environ["WORKERS"]) if os.environ.get("WORKERS", "").isdigit() else None)
+        return autograde(args.root, args.assignment, args.student, unsafe, workers)
     except KeyboardInterrupt:
         print("\ninterrupted: every job finished so far is kept (.grading/); run make autograde again to finish",
               file=sys.stderr)

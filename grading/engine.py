@@ -179,7 +179,9 @@ def run_test(trusted, cells, prelude, fixtures, limits, sandboxed, seconds, uid=
         except SandboxLost as error:
             return _failure("crashed" if error.type == "Crashed" else "timeout", error.message, current_phase_at(error))
         except StudentError as error:
-            message = f"your code raised {error.type}: {error.message}"
+            message = f"your code raised {error.type}" + (f": {error.message}" if error.message else "")
+            if error.type == "NotImplementedError":
+                message += " (the solution cell still holds the stub: write your code there)"
             if error.type == "NameError":
                 message += _cell_hint(session.cell_errors)
             return _failure("error", message, current_phase_at(error))

@@ -135,31 +135,130 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
     return jobs
 
 
-def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout):
-    """Grade every job whose result is not cached yet, one after the other; returns the counts."""
+def _worker_start():
+    """In each worker: die with the coordinator (kill -9 included), and leave Ctrl-C to it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: its sandboxes die with it too
+    except (OSError, AttributeError):
+        pass
+
+
+def _job(args):
+    """One job in a worker process (a module-level function, so that it can be sent there)."""
+    root, assignment, student, notebook, sandboxed = args
+    return run_job(root, assignment, student, notebook, sandboxed)
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+class Progress:
+    """One line per finished job: done and total, failures so far, and the time left."""
+
+    def __init__(self, total, out):
+        self.total, self.out, self.done, self.failed = total, out, 0, 0
+        self.started = time.monotonic()
+
+    def step(self, student, notebook, text, failed=False):
+        self.done += 1
+        self.failed += int(failed)
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        width = 20
+        bar = "#" * round(width * self.done / self.total) + "." * (width - round(width * self.done / self.total))
+        print(f"  [{bar}] {self.done}/{self.total}  {student}/{notebook}: {text}  "
+              f"({self.failed} failed, {_duration(elapsed)} so far, about {_duration(left)} left)",
+              file=self.out, flush=True)
+
+
+def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None):
+    """Grade every job whose result is not cached yet, ``workers`` at a time; returns a summary.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Jobs graded at once, each in a process of its own; default: one per core.
+
+    Returns
+    -------
+    dict
+        ``graded``, ``cached`` and ``failed`` counts, ``failures`` [(student, notebook, reason)]
+        and ``seconds``.
+    """
+    import concurrent.futures
+    import multiprocessing
+
     todo = [job for job in jobs if cached(root, assignment, *job, sandboxed) is None]
-    print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade", file=out)
-    started, failures = time.monotonic(), 0
-    for number, (student, notebook) in enumerate(todo, 1):
-        try:
-            key, result = run_job(root, assignment, student, notebook, sandboxed)
-        except Exception as error:  # a fault of the grader itself: say so, go on with the others
-            failures += 1
-            print(f"  [{number}/{len(todo)}] {student}/{notebook}: GRADER ERROR {type(error).__name__}: {error}", file=out)
-            continue
+    workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo) or 1))
+    print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade, "
+          f"{workers} at a time", file=out, flush=True)
+    progress, failures = Progress(len(todo), out), []
+
+    def finished(job, outcome):
+        student, notebook = job
+        if isinstance(outcome, BaseException):  # a fault of the grader itself: say so, go on with the others
+            reason = f"{type(outcome).__name__}: {outcome}"
+            failures.append((student, notebook, reason))
+            progress.step(student, notebook, f"GRADER ERROR {reason}", failed=True)
+            return
+        key, result = outcome
         store(root, assignment, student, notebook, key, result)
         score = sum(t["score"] for t in result["tests"].values())
         total = sum(t["points"] for t in result["tests"].values())
-        print(f"  [{number}/{len(todo)}] {student}/{notebook}: {score:g}/{total:g} points "
-              f"({time.monotonic() - started:.0f} s)", file=out, flush=True)
-    return {"graded": len(todo) - failures, "cached": len(jobs) - len(todo), "failed": failures}
+        progress.step(student, notebook, f"{score:g}/{total:g} points")
+
+    if workers == 1:
+        for job in todo:
+            try:
+                outcome = run_job(root, assignment, *job, sandboxed)
+            except Exception as error:
+                outcome = error
+            finished(job, outcome)
+    else:
+        # Fresh interpreters (not forks of this one), so no lock or thread of the coordinator is copied.
+        context = multiprocessing.get_context("spawn")
+        pending = list(todo)
+        while pending:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start) as pool:
+                futures = {pool.submit(_job, (str(root), assignment, *job, sandboxed)): job for job in pending}
+                pending = []
+                try:
+                    for future in concurrent.futures.as_completed(futures):
+                        try:
+                            outcome = future.result()
+                        except concurrent.futures.process.BrokenProcessPool:
+                            pending.append(futures[future])  # its worker died: run the job again
+                            continue
+                        except Exception as error:
+                            outcome = error
+                        finished(futures[future], outcome)
+                except KeyboardInterrupt:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+            if pending:
+                print(f"  a worker died: {len(pending)} job(s) run again", file=out, flush=True)
+    return {"graded": len(todo) - len(failures), "cached": len(jobs) - len(todo), "failed": len(failures),
+            "failures": failures, "seconds": time.monotonic() - progress.started}
 
 
-def write_not_graded_notes(root, assignment, not_graded):
-    """Put a NOT_GRADED.txt into each such student's autograded folder: feedback copies it."""
+def write_not_graded_notes(root, assignment, not_graded, graded_students=()):
+    """Put a NOT_GRADED.txt into each such student's autograded folder: feedback copies it.
+
+    A student with nothing gradable gets no feedback from nbgrader at all, so their note goes
+    straight into ``feedback/`` as well.
+    """
     for student, lines in not_graded.items():
-        folder = Path(root) / "autograded" / student / assignment
-        folder.mkdir(parents=True, exist_ok=True)
         text = ("These files of your submission were not graded:\n\n" + "\n".join(lines) +
                 "\n\nAsk your instructor if this is a mistake.\n")
-        (folder / "NOT_GRADED.txt").write_text(text, encoding="utf-8")
+        steps = ("autograded",) if student in graded_students else ("autograded", "feedback")
+        for step in steps:
+            folder = Path(root) / step / student / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "NOT_GRADED.txt").write_text(text, encoding="utf-8")
