@@ -27,7 +27,7 @@ help:
 	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
 	@echo "make feedback    write HTML feedback to feedback/"
 	@echo "make grades      export grades.csv"
-	@echo "make benchmark   print import and notebook run times, CNN training time and accuracy"
+	@echo "make benchmark   print import and notebook run times, CNN training, and grading speed (1 and 2 workers)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
 venv: $(STAMP)
@@ -89,9 +89,11 @@ collect: venv
 	$(NBGRADER) zip_collect $(ASSIGNMENT) --force
 
 # Student code runs only in the sandbox; UNSAFE_NO_SANDBOX=1 grades without one (trusted work only).
-# WORKERS=N grades N notebooks at once (default: one per core).
+# WORKERS=N grades N notebooks at once (default: one per core); SCHEDULER=tcp://HOST:PORT sends
+# the jobs to the workers of a running Dask scheduler instead (README: "Grading on many machines").
 autograde: venv
-	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) WORKERS=$(WORKERS) $(BIN)/python -m grading autograde $(ASSIGNMENT)
+	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) WORKERS=$(WORKERS) SCHEDULER=$(SCHEDULER) \
+		$(BIN)/python -m grading autograde $(ASSIGNMENT)
 
 feedback: venv
 	$(NBGRADER) generate_feedback $(ASSIGNMENT)
@@ -103,6 +105,7 @@ grades: venv
 benchmark: venv
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/train_cnn.py
+	$(BIN)/python benchmarks/grading.py
 
 clean:
 	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ grading/__pycache__ $(ASSIGNMENT)-release.zip

@@ -108,3 +108,7 @@ c.FileNameCollectorPlugin.named_regexp = (
 
 # make grades: nbgrader's CSV plus the number of written answers still waiting for a person.
 c.ExportApp.plugin_class = "grading.nbgrader_glue.CourseCsvExport"
+
+# make autograde on many machines: the address of a running Dask scheduler (tcp://HOST:PORT),
+# or "" to grade on this machine with one worker per core. SCHEDULER=... on the command line wins.
+c.Grading.scheduler = ""

@@ -32,7 +32,17 @@ def _check_sandbox(unsafe):
             raise SystemExit(f"make autograde: the sandbox does not work here: {session.cell_errors}")
 
 
-def autograde(root, assignment, student=None, unsafe=False, workers=None):
+def _course_setting(root, section, name):
+    """A setting of the course's nbgrader_config.py (``c.Grading.scheduler = ...``), or None."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    if not (Path(root) / "nbgrader_config.py").exists():
+        return None
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    return config[section][name] if section in config and name in config[section] else None
+
+
+def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
     from grading import jobs
     from grading.nbgrader_glue import course_db_url, set_aside_unreadable
 
@@ -44,7 +54,8 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None):
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     not_graded = {}
     todo = [job for job in jobs.discover(root, assignment, sys.stdout, not_graded) if student in (None, job[0])]
-    counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers)
+    scheduler = scheduler or _course_setting(root, "Grading", "scheduler") or None
+    counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler)
     # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
     command = [str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment, "--force", "--log-level=WARN"]
     if student:
@@ -75,6 +86,8 @@ def main(argv=None):
     grade.add_argument("--root", default=".")
     grade.add_argument("--workers", type=int, default=None,
                        help="jobs graded at once (default: one per core; also WORKERS=N)")
+    grade.add_argument("--scheduler", default=None,
+                       help="a Dask scheduler, tcp://HOST:PORT: grade on its workers (also SCHEDULER=...)")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run student code WITHOUT a sandbox (only for submissions you trust)")
     preflight = commands.add_parser("preflight", help="only set aside unreadable submissions")
@@ -90,7 +103,8 @@ def main(argv=None):
     unsafe = args.unsafe_no_sandbox or os.environ.get("UNSAFE_NO_SANDBOX") == "1"
     try:
         workers = args.workers or (int(os.environ["WORKERS"]) if os.environ.get("WORKERS", "").isdigit() else None)
-        return autograde(args.root, args.assignment, args.student, unsafe, workers)
+        scheduler = args.scheduler or os.environ.get("SCHEDULER") or None
+        return autograde(args.root, args.assignment, args.student, unsafe, workers, scheduler)
     except KeyboardInterrupt:
         print("\ninterrupted: every job finished so far is kept (.grading/); run make autograde again to finish",
               file=sys.stderr)

@@ -148,6 +148,22 @@ def _worker_start():
         pass
 
 
+def grade_files(notebook, source_text, submission_bytes, sandboxed=True):
+    """A job as a pure function of file contents: what a Dask worker on another machine runs.
+
+    The worker needs this course's ``grading`` package (and bubblewrap), nothing of the course
+    folder: the source notebook and the student's file arrive as text and bytes.
+    """
+    from grading.engine import grade_notebook, job_key
+
+    with tempfile.TemporaryDirectory(prefix="ex04-job-files-") as folder:
+        source = Path(folder) / "source.ipynb"
+        submission = Path(folder) / "submission.ipynb"
+        source.write_text(source_text, encoding="utf-8")
+        submission.write_bytes(submission_bytes)
+        return job_key(source, submission, sandboxed), grade_notebook(source, submission, notebook, sandboxed=sandboxed)
+
+
 def _job(args):
     """One job in a worker process (a module-level function, so that it can be sent there)."""
     root, assignment, student, notebook, sandboxed = args
@@ -178,13 +194,43 @@ class Progress:
               file=self.out, flush=True)
 
 
-def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None):
+def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
+    """Send the jobs to a running Dask scheduler; results come back here, where they are stored.
+
+    A worker that dies mid-job costs nothing: the scheduler runs its job again elsewhere.
+    """
+    from distributed import Client, as_completed
+
+    with Client(scheduler, timeout="30s") as client:
+        workers = len(client.scheduler_info().get("workers", {}))
+        print(f"  Dask scheduler {scheduler}: {workers} worker(s)", file=out, flush=True)
+        futures = {}
+        for student, notebook in todo:
+            source, submission = paths(root, assignment, student, notebook)
+            future = client.submit(grade_files, notebook, source.read_text(encoding="utf-8"), submission.read_bytes(),
+                                   sandboxed, key=f"ex04-{student}-{notebook}-{os.urandom(4).hex()}", retries=3)
+            futures[future] = (student, notebook)
+        try:
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except Exception as error:
+                    outcome = error
+                finished(futures[future], outcome)
+        except KeyboardInterrupt:
+            client.cancel(list(futures))
+            raise
+
+
+def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None, scheduler=None):
     """Grade every job whose result is not cached yet, ``workers`` at a time; returns a summary.
 
     Parameters
     ----------
     workers : int, optional
         Jobs graded at once, each in a process of its own; default: one per core.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://HOST:PORT``): the jobs run on its workers instead.
 
     Returns
     -------
@@ -198,7 +244,7 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     todo = [job for job in jobs if cached(root, assignment, *job, sandboxed) is None]
     workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo) or 1))
     print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade, "
-          f"{workers} at a time", file=out, flush=True)
+          + (f"on the Dask cluster at {scheduler}" if scheduler else f"{workers} at a time"), file=out, flush=True)
     progress, failures = Progress(len(todo), out), []
 
     def finished(job, outcome):
@@ -214,7 +260,9 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
         total = sum(t["points"] for t in result["tests"].values())
         progress.step(student, notebook, f"{score:g}/{total:g} points")
 
-    if workers == 1:
+    if scheduler and todo:
+        _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out)
+    elif workers == 1:
         for job in todo:
             try:
                 outcome = run_job(root, assignment, *job, sandboxed)
