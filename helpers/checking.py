@@ -757,9 +757,10 @@ def check_numpy_only(function, *args, **kwargs):
     """Call ``function(*args, **kwargs)`` and fail if it used a library that does the work.
 
     Introduced in notebook 02_sobel_laplace. Graded functions must be written with NumPy (and
-    Python); the hidden tests give 0 points to one that calls SciPy, scikit-image, PyTorch,
-    scikit-learn, OpenCV or ``helpers``. This visible check tells a student so at once, instead
-    of after grading. It watches the calls made in this thread while ``function`` runs.
+    Python): when graded, they run where SciPy, scikit-image, PyTorch, scikit-learn, OpenCV and
+    ``helpers`` are not installed, so a function that calls one of them fails there. This visible
+    check tells a student so at once, instead of after grading. It watches the calls made in this
+    thread while ``function`` runs.
 
     Parameters
     ----------

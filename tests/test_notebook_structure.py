@@ -125,3 +125,17 @@ def test_stored_outputs_hold_nothing_volatile(name):
             text = output.get("text", "") + output.get("data", {}).get("text/plain", "")
             assert not volatile.search(text), f"{name}: volatile output {text[:120]!r}"
             assert output.get("name") != "stderr", f"{name}: stderr in a stored output: {text[:120]!r}"
+
+
+def test_the_student_package_holds_no_grading_code():
+    """helpers is what students receive: no nbgrader glue, no trusted tests, no references."""
+    from nbtools import ROOT
+
+    for path in sorted((ROOT / "helpers").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert name.split(".")[0] not in ("nbgrader", "grading") and "preprocessors" not in name, \
+                    f"helpers/{path.name} imports {name}"
+    assert not (ROOT / "helpers" / "grading.py").exists()
