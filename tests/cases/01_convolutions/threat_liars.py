@@ -1,6 +1,8 @@
-# Return values that lie: an int subclass equal to everything, an array-like whose __eq__ says
-# yes and whose __array__ shows zeros, a float subclass with a lying __float__. Only plain data
-# crosses the channel: 0 for each.
+# Return values that lie: an int subclass equal to everything; for corr2d and conv2d an object
+# whose __array__ walks up the caller's frames and hands back the test's own expected array
+# (`expected`, `_expected`, ...) when it finds one, whose __eq__ says yes and whose __float__
+# lies. In the student's own kernel such an object passes comparisons; here only plain data
+# crosses the channel, the comparison runs in another process, and each scores 0.
 # scores: {"test_output_size": 0, "test_corr2d_valid": 0, "test_corr2d_stride_padding": 0, "test_conv2d": 0}
 
 # %% output_size
@@ -14,18 +16,27 @@ def output_size(n, k, stride=1, padding=0):
     return Yes(0)
 
 # %% corr2d
-class Agreeable:
-    shape = property(lambda self: (3, 3))
+import sys
+class Peeker:
+    """Whatever the caller expects."""
+    def _found(self):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for name in ("expected", "_expected", "reference", "_ref", "ref", "want"):
+                value = frame.f_locals.get(name)
+                if isinstance(value, np.ndarray):
+                    return np.array(value)
+            frame = frame.f_back
+        return np.zeros((3, 3))
+    def __array__(self, *args, **kwargs):
+        return self._found()
     def __eq__(self, other):
         return True
-    def __array__(self, *args, **kwargs):
-        return np.zeros((3, 3))
-def corr2d(X, K, stride=1, padding=0):
-    return Agreeable()
-
-# %% conv2d
-class Liar(float):
     def __float__(self):
         return 11.0
+def corr2d(X, K, stride=1, padding=0):
+    return Peeker()
+
+# %% conv2d
 def conv2d(X, K):
-    return [[Liar(0.0)] * 3] * 3
+    return Peeker()
