@@ -24,7 +24,8 @@ def _free_port():
 
 
 def _get(port, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}?token={TOKEN}", timeout=5) as response:
+    # Formgrader creates the gradebook on its first API call (alembic): seconds on a busy machine.
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}?token={TOKEN}", timeout=60) as response:
         return json.load(response)
 
 
