@@ -83,7 +83,7 @@ def test_instructor_gets_a_working_formgrader(instructor):
     # Formgrader shows an error page, not an HTTP error, when the course root is outside the
     # server root, so look at what it says.
     url = f"http://127.0.0.1:{instructor}/formgrader/manage_assignments?token={TOKEN}"
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(url, timeout=60) as response:
         page = response.read().decode()
     assert "formgrader encountered an error" not in page
     assert "Manage Assignments" in page
