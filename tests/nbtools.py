@@ -64,6 +64,15 @@ def region(source, delimiters, inside=True):
     return "\n".join(kept)
 
 
+def free_port():
+    """A TCP port on the loopback that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def nbgrader(*args, cwd, check=True, timeout=900):
     """Run the nbgrader command line of this environment in ``cwd``."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")

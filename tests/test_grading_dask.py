@@ -7,7 +7,6 @@ worker is killed while it grades: its job runs again on the other, and nothing i
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,12 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from nbtools import (ASSIGNMENT, BIN, ROOT, SOLUTION_DELIMITERS, cases, make_course, nbgrader, nbgrader_meta, read,
-                     solution_cells)
+from nbtools import (ASSIGNMENT, BIN, ROOT, SOLUTION_DELIMITERS, cases, free_port, make_course, nbgrader, nbgrader_meta,
+                     read, solution_cells)
 
 pytestmark = pytest.mark.slow
 
 NOTEBOOK = "01_convolutions"
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _fill(release, answers):
@@ -41,7 +34,7 @@ def _fill(release, answers):
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     log = tmp_path_factory.mktemp("dask")
     scheduler = subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),

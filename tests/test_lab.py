@@ -4,23 +4,16 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from nbtools import BIN, ROOT, notebook_names
+from nbtools import BIN, ROOT, free_port, notebook_names
 
 pytestmark = pytest.mark.slow
 TOKEN = "ex04-test"
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(port, path):
@@ -31,7 +24,7 @@ def _get(port, path):
 
 def _serve(target):
     """Run `make <target>` on a free port until the server answers; yield the port."""
-    port = _free_port()
+    port = free_port()
     args = f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 --IdentityProvider.token={TOKEN}"
     # The Makefile target itself, as a student or instructor runs it (the set-up is already done).
     server = subprocess.Popen(["make", "--no-print-directory", target, f"LAB_ARGS={args}"], cwd=ROOT,
