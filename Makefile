@@ -15,7 +15,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help venv lab instructor test test-fast nbval assignment release-zip collect autograde feedback grades benchmark clean distclean
+.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment release-zip collect autograde feedback grades benchmark clean distclean
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
@@ -30,7 +30,7 @@ help:
 	@echo "make benchmark   print import and notebook run times, CNN training, and grading speed (1 and 2 workers)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
-venv: $(STAMP)
+venv: $(STAMP) sandbox-tools
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Python 3.11 or newer is needed (found %d.%d); run make PYTHON=python3.11 ..." % v[:2])'
@@ -42,12 +42,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ex04)" >/dev/null
 	# No "get notified about Jupyter news?" pop-up over the course.
 	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
-	# The grading sandbox needs bubblewrap (Debian/Ubuntu package); as root, install it here.
+	touch $(STAMP)
+
+# The grading sandbox needs bubblewrap (Debian/Ubuntu package); as root, install it here. Checked
+# on every run (a machine may keep .venv but not the system package).
+sandbox-tools:
 	@command -v bwrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing bubblewrap (the grading sandbox)"; \
 		(apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)); \
 		else echo "NOTE: bubblewrap is missing; make autograde needs it: sudo apt-get install bubblewrap"; fi; }
-	touch $(STAMP)
 
 # ---------------------------------------------------------------- students
 lab: venv
