@@ -32,19 +32,9 @@ def _check_sandbox(unsafe):
             raise SystemExit(f"make autograde: the sandbox does not work here: {session.cell_errors}")
 
 
-def _course_setting(root, section, name):
-    """A setting of the course's nbgrader_config.py (``c.Grading.scheduler = ...``), or None."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    if not (Path(root) / "nbgrader_config.py").exists():
-        return None
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    return config[section][name] if section in config and name in config[section] else None
-
-
 def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
     from grading import jobs
-    from grading.nbgrader_glue import course_db_url, set_aside_unreadable
+    from grading.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
 
     root = Path(root).resolve()
     _check_sandbox(unsafe)
@@ -54,7 +44,7 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     not_graded = {}
     todo = [job for job in jobs.discover(root, assignment, sys.stdout, not_graded) if student in (None, job[0])]
-    scheduler = scheduler or _course_setting(root, "Grading", "scheduler") or None
+    scheduler = scheduler or course_setting(root, "Grading", "scheduler") or None
     counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler)
     # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
     command = [str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment, "--force", "--log-level=WARN"]

@@ -93,45 +93,38 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
     list of (student, notebook)
     """
     root = Path(root)
-    real_out = out
+    notes = not_graded if not_graded is not None else {}
 
-    class _Tee:
-        def __init__(self):
-            self.student = None
+    def not_graded_line(student, text):
+        print(text, file=out)
+        if student is not None:
+            notes.setdefault(student, []).append(text)
 
-        def write(self, text):
-            real_out.write(text)
-            if not_graded is not None and self.student and text.strip():
-                not_graded.setdefault(self.student, []).append(text.strip())
-
-    out = _Tee()
     known = {p.stem for p in (root / "source" / assignment).glob("*.ipynb")}
     jobs = []
     for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
         student = folder.parent.name
-        out.student = student if _SAFE_NAME.match(student) else None
         if not _SAFE_NAME.match(student):
-            print(f"NOT GRADED: submitted/{student}: not a safe student id (letters, digits, . _ @ + - only)", file=out)
+            not_graded_line(None, f"NOT GRADED: submitted/{student}: not a safe student id (letters, digits, . _ @ + - only)")
             continue
         for path in sorted(folder.iterdir()):
             relative = path.relative_to(root)
             if path.suffix == ".ipynb" and path.stem in known and path.is_file():
                 jobs.append((student, path.stem))
             elif path.name.endswith(".unreadable"):
-                if not_graded is not None:  # named in the log by the pre-flight already
-                    not_graded.setdefault(student, []).append(
-                        f"NOT GRADED: {relative.with_name(path.name[:-len('.unreadable')])}: the file could not be read "
-                        f"as a notebook; it was set aside as {path.name}")
+                notes.setdefault(student, []).append(  # named in the log by the pre-flight already
+                    f"NOT GRADED: {relative.with_name(path.name[:-len('.unreadable')])}: the file could not be read "
+                    f"as a notebook; it was set aside as {path.name}")
             elif path.name.startswith(".") or path.name in ("timestamp.txt", "__MACOSX"):
                 continue
             elif path.suffix == ".ipynb":
-                print(f"NOT GRADED: {relative}: no notebook of {assignment} has this name "
-                      f"(expected one of {', '.join(sorted(known))})", file=out)
+                not_graded_line(student, f"NOT GRADED: {relative}: no notebook of {assignment} has this name "
+                                         f"(expected one of {', '.join(sorted(known))})")
             elif path.suffix == ".zip":
-                print(f"NOT GRADED: {relative}: a zip archive; unpack it (make collect) so that the notebooks "
-                      f"lie in {folder.relative_to(root)}/", file=out)
+                not_graded_line(student, f"NOT GRADED: {relative}: a zip archive; unpack it (make collect) so that the notebooks "
+                                         f"lie in {folder.relative_to(root)}/")
             else:
-                print(f"NOT GRADED: {relative}: not a notebook of {assignment}", file=out)
+                not_graded_line(student, f"NOT GRADED: {relative}: not a notebook of {assignment}")
     return jobs
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from grading import sandbox_runner
 from helpers.checking import FORBIDDEN_LIBRARIES
-from grading.sandbox_runner import ChannelError, read_message, write_message
+from grading.sandbox_runner import ChannelError, frame, write_message
 
 HERE = Path(__file__).resolve().parent
 
@@ -423,11 +423,7 @@ class Session:
 
     def _write(self, document):
         """Send a request without ever blocking past the deadline (the sandbox may stop reading)."""
-        import json
-        import struct
-
-        body = json.dumps(document, allow_nan=False, separators=(",", ":")).encode("utf-8")
-        data = memoryview(struct.pack(">Q", len(body)) + body)
+        data = memoryview(frame(document))
         fd = self._to.fileno()
         os.set_blocking(fd, False)
         while data:

@@ -209,12 +209,17 @@ def error_data(error):
     return {"type": names[0] if names else "Exception", "bases": names[1:], "message": message[:2000]}
 
 
-def write_message(stream, document):
-    """Write one framed JSON document to a binary stream."""
+def frame(document):
+    """One JSON document as the bytes that cross: an 8-byte big-endian length, then the JSON."""
     body = json.dumps(document, allow_nan=False, separators=(",", ":")).encode("utf-8")
     if len(body) > MAX_MESSAGE:
         raise ChannelError(f"a message of {len(body)} bytes is over the limit")
-    stream.write(struct.pack(">Q", len(body)) + body)
+    return struct.pack(">Q", len(body)) + body
+
+
+def write_message(stream, document):
+    """Write one framed JSON document to a binary stream."""
+    stream.write(frame(document))
     stream.flush()
 
 

@@ -128,7 +128,7 @@ def _course_fingerprint(root):
 def course(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("course"))
     nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=root)
-    expected, written, lost_cells = {}, {}, {}
+    expected, written = {}, {}
     for name in notebook_names():
         source_nb = read(root / "source" / ASSIGNMENT / f"{name}.ipynb")
         release_nb = read(root / "release" / ASSIGNMENT / f"{name}.ipynb")
@@ -138,7 +138,6 @@ def course(tmp_path_factory):
         zero = {gid: 0.0 for gid in tests}
         written[name] = [gid for gid, c in grade_cells(source_nb).items() if c.cell_type == "markdown"]
         tampered = _tamper(_fill(release_nb, answers))
-        lost_cells[name] = LAST_SOLUTION_TESTS[name]
         submissions = {
             "instructor": (_fill(release_nb, answers), full),
             "untouched": (release_nb, zero),
@@ -171,7 +170,6 @@ def course(tmp_path_factory):
                 tests = autograded_test_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb"))
                 expected[student][name] = {gid: 0.0 for gid in tests}
     before = _course_fingerprint(root)
-    (root / "gradebook.db").exists()
     started = time.monotonic()
     run = subprocess.run([sys.executable, "-m", "grading", "autograde", ASSIGNMENT], cwd=root,
                          capture_output=True, text=True, timeout=3600)
@@ -190,7 +188,7 @@ def course(tmp_path_factory):
         gb.db.commit()
     (root / "autograde.log").write_text(run.stdout + run.stderr)
     return {"root": root, "expected": expected, "written": written, "log": run.stdout + run.stderr,
-            "before_manual": before_manual, "lost": lost_cells, "before": before, "seconds": seconds}
+            "before_manual": before_manual, "before": before, "seconds": seconds}
 
 
 def _auto_scores(root, student, notebook):
