@@ -36,7 +36,11 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Python 3.11 or newer is needed (found %d.%d); run make PYTHON=python3.11 ..." % v[:2])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade "pip>=24"
-	$(BIN)/python -m pip install -qq -r requirements.txt
+	# The lock is complete, so nothing beyond it is resolved: jsonschema's optional IRI checker
+	# (rfc3987-syntax) would otherwise come in and add 3 s to every nbformat import.
+	$(BIN)/python -m pip install -qq --no-deps -r requirements.txt
+	-@$(BIN)/python -m pip uninstall -qq -y rfc3987-syntax lark 2>/dev/null  # left by earlier set-ups
+	$(BIN)/python -m pip check
 	$(BIN)/python -m pip install -qq --no-deps -e .
 	# A kernel named python3 that runs this venv's Python, for JupyterLab, nbgrader and nbval.
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ex04)" >/dev/null

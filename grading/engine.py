@@ -8,7 +8,8 @@ machines, and their results can be cached.
 The student's code is taken from the solution cells of their file, matched by ``grade_id`` to
 the solution cells of the source notebook (a cell of the wrong type, or one that is missing,
 counts as not answered); everything else in their file (test cells, metadata, outputs) is
-ignored. Each trusted test runs against a fresh sandbox session in which those cells ran.
+ignored. The cells run once per policy in a sandbox, and each trusted test runs in a fresh copy
+(a fork) of that process, so that PyTorch is imported once per notebook, not once per test.
 """
 
 import hashlib
@@ -22,7 +23,7 @@ from grading.framework import Failed, SandboxLost, Student, StudentError, curren
 from grading.sandbox import Limits, Session
 
 #: Bump when a change of the tests or the engine should invalidate cached results.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 PRELUDES = {
     "numpy": ["import numpy as np"],
@@ -35,6 +36,9 @@ FIXTURES = {"numpy": "grading.fixtures_numpy", "torch": "grading.fixtures"}
 
 #: Wall time for one trusted test (its calls together), unless its module says otherwise.
 DEFAULT_TEST_SECONDS = 30.0
+
+#: Wall time for starting a test's copy of the set-up process.
+FORK_SECONDS = 10.0
 
 SOLUTION_DELIMITERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -157,40 +161,73 @@ def _failure(kind, message, phase=None):
     return {"passed": False, "kind": kind, "phase": where, "check": check, "message": str(message)[:3000]}
 
 
-def run_test(trusted, cells, prelude, fixtures, limits, sandboxed, seconds, uid=None):
-    """Run one trusted test against a fresh session; never raises for the student's faults."""
-    session = Session(trusted.policy, cells, prelude, fixtures, limits, sandboxed, uid)
+def start_session(policy, cells, prelude, limits, sandboxed, uid=None):
+    """Start a sandbox and run the student's cells in it; returns (session, None) or (None, failure)."""
+    session = Session(policy, cells, prelude, [FIXTURES[policy]], limits, sandboxed, uid)
     try:
-        try:
-            session.start()
-        except Exception as error:  # a forged or broken first reply is the student's fault too
-            if not isinstance(error, SandboxLost):
-                error = SandboxLost("Crashed", f"the student's process broke the grading protocol ({type(error).__name__})")
-            kind = "timeout" if error.type == "TimedOut" else "crashed"
-            return _failure(kind, error.message, ("setup", ""))
-        session.deadline = time.monotonic() + seconds
-        session.limit_text = f"{seconds:.0f} s for this test"
-        student = Student(session)
-        try:
-            trusted.function(student)
-        except Failed as error:
-            return _failure("failed", error, current_phase_at(error))
-        except SandboxLost as error:
-            return _failure("crashed" if error.type == "Crashed" else "timeout", error.message, current_phase_at(error))
-        except StudentError as error:
-            message = f"your code raised {error.type}" + (f": {error.message}" if error.message else "")
-            if error.type == "NotImplementedError":
-                message += " (the solution cell still holds the stub: write your code there)"
-            if error.type == "NameError":
-                message += _cell_hint(session.cell_errors)
-            return _failure("error", message, current_phase_at(error))
-        except Exception as error:  # the student's values broke a trusted comparison
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            return _failure("error", f"your code returned something the test cannot use ({detail[:300]})",
-                            current_phase_at(error))
-        return {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
-    finally:
+        session.start()
+    except Exception as error:  # a forged or broken first reply is the student's fault too
         session.close()
+        if not isinstance(error, SandboxLost):
+            error = SandboxLost("Crashed", f"the student's process broke the grading protocol ({type(error).__name__})")
+        kind = "timeout" if error.type == "TimedOut" else "crashed"
+        return None, _failure(kind, error.message, ("setup", ""))
+    return session, None
+
+
+def run_test(trusted, session, seconds):
+    """Run one trusted test in a fresh copy of the session's set-up; never raises for the student's faults."""
+    # A copy starts in milliseconds: a set-up process that does not answer the request for one
+    # was broken by the student's cells (they still run, or forged a reply), for every test alike.
+    session.deadline = time.monotonic() + min(seconds, FORK_SECONDS)
+    session.limit_text = f"{min(seconds, FORK_SECONDS):.0f} s to start the test after the solution cells ran"
+    try:
+        session.fork(trusted.references)
+    except SandboxLost as error:
+        return _failure("crashed" if error.type == "Crashed" else "timeout", error.message, ("setup", ""))
+    session.deadline = time.monotonic() + seconds
+    session.limit_text = f"{seconds:.0f} s for this test"
+    student = Student(session)
+    try:
+        trusted.function(student)
+    except Failed as error:
+        return _failure("failed", error, current_phase_at(error))
+    except SandboxLost as error:
+        return _failure("crashed" if error.type == "Crashed" else "timeout", error.message, current_phase_at(error))
+    except StudentError as error:
+        message = f"your code raised {error.type}" + (f": {error.message}" if error.message else "")
+        if error.type == "NotImplementedError":
+            message += " (the solution cell still holds the stub: write your code there)"
+        if error.type == "NameError":
+            message += _cell_hint(session.cell_errors)
+        return _failure("error", message, current_phase_at(error))
+    except Exception as error:  # the student's values broke a trusted comparison
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        return _failure("error", f"your code returned something the test cannot use ({detail[:300]})",
+                        current_phase_at(error))
+    finally:
+        session.end_test()
+    return {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
+
+
+def test_order(tests):
+    """The order tests run in, and where a fresh set-up is needed: [(grade_id, trusted, fresh)].
+
+    Tests of one policy share a set-up (the interpreter, the imports, the student's cells) and
+    each runs in a copy of it. A copy may leave something behind for later copies (a file in
+    /tmp, a process), and a test's references must never reach a test of the function they
+    solve. So the tests of a set-up run in order of their references, and a test joins the
+    set-up only if it already has every reference that an earlier test of it had; otherwise it
+    gets a fresh one.
+    """
+    order, seen = [], {}
+    ranked = sorted(tests.items(), key=lambda item: (item[1].policy, len(item[1].references)))
+    for gid, trusted in ranked:
+        refs = set(trusted.references)
+        fresh = trusted.policy not in seen or not refs >= seen[trusted.policy]
+        seen[trusted.policy] = refs if fresh else seen[trusted.policy] | refs
+        order.append((gid, trusted, fresh))
+    return order
 
 
 def current_phase_at(error):
@@ -239,25 +276,44 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
                            f"trusted tests without a graded cell {unknown}")
     cells, problems = student_cells(submission_path, plan["solutions"])
     limits = limits or getattr(module, "LIMITS", Limits())
-    results = {}
-    setup_failed = {}  # policy -> the result of a session whose cells did not finish running
-    for gid, points in plan["tests"].items():
-        trusted = tests[(notebook, gid)]
-        if trusted.policy in setup_failed:
-            # The same cells would hang or crash the same way again: do not wait for it once more.
-            results[gid] = dict(setup_failed[trusted.policy], points=points, score=0.0, seconds=0.0)
-            continue
-        prelude = PRELUDES[trusted.policy] + list(getattr(module, "PRELUDE", {}).get(trusted.policy, []))
-        fixtures = [FIXTURES[trusted.policy], *trusted.references]
-        seconds = getattr(module, "SECONDS", {}).get(gid, DEFAULT_TEST_SECONDS)
-        started = time.monotonic()
-        result = run_test(trusted, cells, prelude, fixtures, limits, sandboxed, seconds, uid)
-        result.update(points=points, score=points if result["passed"] else 0.0,
-                      seconds=round(time.monotonic() - started, 3))
-        results[gid] = result
-        if result["phase"] == "setup":
-            setup_failed[trusted.policy] = {k: v for k, v in result.items() if k not in ("points", "score", "seconds")}
-    return {"notebook": notebook, "tests": results, "problems": problems}
+    results, setups = {}, []
+    setup_failed = {}  # policy -> the result of a set-up whose cells did not finish running
+    sessions = {}  # policy -> the session its tests are copies of
+    try:
+        for gid, trusted, fresh in test_order({gid: tests[(notebook, gid)] for gid in plan["tests"]}):
+            points, policy = plan["tests"][gid], trusted.policy
+            started = time.monotonic()
+            if policy not in setup_failed and (fresh or not sessions[policy].usable):
+                if policy in sessions:
+                    sessions.pop(policy).close()
+                prelude = PRELUDES[policy] + list(getattr(module, "PRELUDE", {}).get(policy, []))
+                session, failure = start_session(policy, cells, prelude, limits, sandboxed, uid)
+                setups.append({"policy": policy, "seconds": round(time.monotonic() - started, 3)})
+                if failure:
+                    # The same cells would hang or crash the same way again: do not wait for it once more.
+                    setup_failed[policy] = failure
+                    if failure["kind"] == "timeout":
+                        # Cells that ran out of time under one policy would under the other too (only
+                        # which imports succeed differs, and a failed import is quick).
+                        setup_failed.update({other: failure for other in PRELUDES})
+                else:
+                    sessions[policy] = session
+            if policy in setup_failed:
+                results[gid] = dict(setup_failed[policy], points=points, score=0.0, seconds=0.0)
+                continue
+            started = time.monotonic()
+            seconds = getattr(module, "SECONDS", {}).get(gid, DEFAULT_TEST_SECONDS)
+            result = run_test(trusted, sessions[policy], seconds)
+            result.update(points=points, score=points if result["passed"] else 0.0,
+                          seconds=round(time.monotonic() - started, 3))
+            results[gid] = result
+            if result["phase"] == "setup":
+                setup_failed[policy] = {k: v for k, v in result.items() if k not in ("points", "score", "seconds")}
+    finally:
+        for session in sessions.values():
+            session.close()
+    return {"notebook": notebook, "tests": {gid: results[gid] for gid in plan["tests"]}, "problems": problems,
+            "setups": setups}
 
 
 def job_key(source_path, submission_path, sandboxed=True):

@@ -65,29 +65,6 @@ def shifted_batches(loader, max_shift=1, seed=0):
     return ShiftedBatches(loader, max_shift, seed)
 
 
-class Shifted:
-    """The hidden accuracy test's own shifts by up to one pixel (slices of a padded batch)."""
-
-    def __init__(self, loader, seed=11):
-        self.loader, self.generator = loader, torch.Generator().manual_seed(int(seed))
-
-    def __len__(self):
-        return len(self.loader)
-
-    def __iter__(self):
-        for images, labels in self.loader:
-            B = len(images)
-            padded = F.pad(images, (1, 1, 1, 1))
-            dy = torch.randint(0, 3, (B,), generator=self.generator)
-            dx = torch.randint(0, 3, (B,), generator=self.generator)
-            yield torch.stack([padded[b, :, dy[b]:dy[b] + 8, dx[b]:dx[b] + 8] for b in range(B)]), labels
-
-
-def shifted(loader, seed=11):
-    """``Shifted(loader, seed)``."""
-    return Shifted(loader, seed)
-
-
 # ------------------------------------------------------------------------------ models
 
 def dropout_model(seed=1):

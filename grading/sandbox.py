@@ -95,7 +95,11 @@ class Limits:
     output_bytes : int
         How much of the student's printed output is kept (the rest is read and dropped).
     start_seconds : float
-        Wall time for starting the interpreter, importing and running the solution cells.
+        Wall time for starting the interpreter and the trusted imports (NumPy, PyTorch).
+    cells_seconds : float
+        Wall time for running the student's solution cells, which only define functions and
+        classes: a cell that computes for longer (an endless loop, a training run left in it)
+        fails the set-up of the whole notebook, with this limit named in the message.
     """
 
     memory_bytes: int = 4 * 2**30
@@ -104,7 +108,8 @@ class Limits:
     file_bytes: int = 16 * 2**20
     tmp_bytes: int = 64 * 2**20
     output_bytes: int = 64 * 2**10
-    start_seconds: float = 30.0
+    start_seconds: float = 60.0
+    cells_seconds: float = 10.0
 
 
 def bwrap_path():
@@ -277,6 +282,7 @@ class Session:
         self.process = None
         self.output = bytearray()
         self.lost = None  # why the process is gone, once it is
+        self.in_test = False  # a test's copy of the process is answering
         self._tmp = None
 
     # -- lifecycle
@@ -317,9 +323,54 @@ class Session:
         self.deadline = time.monotonic() + self.limits.start_seconds
         setup = {"prelude": self.prelude, "cells": [list(c) for c in self.cells],
                  "fixtures": self.fixtures, "torch_threads": 1 if self.policy == "torch" else 0}
-        reply = self.request(setup)
+        self.limit_text = f"{self.limits.start_seconds:.0f} s to start Python and import the libraries"
+        self.request(setup)  # {"imported": True}
+        self.deadline = time.monotonic() + self.limits.cells_seconds
+        self.limit_text = (f"{self.limits.cells_seconds:.0f} s for running the solution cells, which should only "
+                           "define functions and classes")
+        reply = self.request(None)
         self.cell_errors = reply.get("cell_errors", {}) if isinstance(reply.get("cell_errors"), dict) else {}
+        self.deadline = None  # each test sets its own
         return self.cell_errors
+
+    # -- one test in a copy of the set-up process
+
+    def fork(self, modules=()):
+        """Start a test in a copy of the process as the set-up left it (call :meth:`end_test` after).
+
+        Parameters
+        ----------
+        modules : list of str
+            Modules of this package that the test needs beside the policy's fixtures (its
+            references). Their source is sent to the copy only: neither the set-up process nor
+            the copy of another test ever holds them, and no file of them is in the sandbox.
+        """
+        from grading.framework import SandboxLost
+
+        sources = [[name, (HERE / f"{name.rsplit('.', 1)[-1]}.py").read_text()] for name in modules]
+        reply = self.request({"op": "fork", "modules": sources})
+        if reply.get("forked") is not True:
+            self._kill()
+            self.lost = "the student's process broke the grading protocol (a copy for the test did not start)"
+            raise SandboxLost("Crashed", self.lost)
+        self.in_test = True
+
+    def end_test(self):
+        """End the test's copy; the session is then ready for the next :meth:`fork`."""
+        if not self.in_test or self.lost:
+            return
+        try:
+            reply = self.request({"op": "stop"})
+        except Exception:
+            return
+        if "child_ended" not in reply:
+            self._kill()
+            self.lost = "the student's process broke the grading protocol (a test's copy did not stop)"
+
+    @property
+    def usable(self):
+        """True while the set-up process runs and no test's copy is pending."""
+        return self.process is not None and not self.lost and not self.in_test
 
     def _drain(self):
         # Read everything the student prints; keep the first bytes, drop the rest.
@@ -334,7 +385,7 @@ class Session:
 
     def close(self):
         """End the session: every process in the sandbox is killed, its folders are gone."""
-        if self.process is not None and self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None and not self.in_test:
             try:
                 write_message(self._to, {"op": "stop"})
                 self.process.wait(timeout=2)
@@ -393,8 +444,9 @@ class Session:
         if self.lost or self._to is None:
             raise SandboxLost("Crashed", self.lost or "the student's process is gone")
         try:
-            self._write(document)
-            return self._read_reply()
+            if document is not None:
+                self._write(document)
+            reply = self._read_reply()
         except (BrokenPipeError, EOFError, ChannelError, OSError) as error:
             code = None
             if not isinstance(error, TimeoutError):
@@ -408,6 +460,14 @@ class Session:
                 raise SandboxLost("TimedOut", self.lost) from None
             self.lost = self._describe_exit(code, error)
             raise SandboxLost("Crashed", self.lost) from None
+        if self.in_test and "child_ended" in reply:
+            # The test's copy ended (crashed, or exited): the set-up process lives on for the next test.
+            self.in_test = False
+            code = reply.get("child_ended")
+            if document is not None and document.get("op") == "stop":
+                return reply
+            raise SandboxLost("Crashed", self._describe_exit(code if isinstance(code, int) else None, None))
+        return reply
 
     def _describe_exit(self, code, error):
         if isinstance(error, ChannelError):

@@ -362,8 +362,63 @@ class Dispatcher:
             return {"error": error_data(error)}
 
 
+def _load_modules(sources):
+    """Modules sent as source text (references of one test): they exist in this process only."""
+    import types
+
+    loaded = []
+    for name, source in sources or []:
+        module = types.ModuleType(str(name))
+        module.__file__ = f"<{name}>"
+        sys.modules[str(name)] = module
+        exec(compile(str(source), f"<{name}>", "exec"), module.__dict__)
+        loaded.append(module)
+    return loaded
+
+
+def _fork_test(dispatcher, request, channel_in, channel_out):
+    """Run one test in a copy of this process; reply with how the copy ended.
+
+    The copy (the child) starts exactly where the set-up left off, gets the test's references
+    (only it ever holds them), answers the test's requests and exits when told to stop. This
+    process waits meanwhile, reading nothing, then reports the child's exit status, so that a
+    child that crashes is told apart from one that finished.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            dispatcher.fixtures.extend(_load_modules(request.get("modules")))
+            _restore_builtins()
+            write_message(channel_out, {"forked": True})
+            _answer_until_stop(dispatcher, channel_in, channel_out, child=True)
+        finally:
+            sys.stdout.flush()
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    write_message(channel_out, {"child_ended": os.waitstatus_to_exitcode(status)})
+
+
+def _answer_until_stop(dispatcher, channel_in, channel_out, child=False):
+    while True:
+        try:
+            request = read_message(channel_in)
+        except EOFError:
+            return
+        if request.get("op") == "stop":
+            return
+        if request.get("op") == "fork" and not child:
+            _fork_test(dispatcher, request, channel_in, channel_out)
+            continue
+        write_message(channel_out, dispatcher.answer(request))
+
+
 def _serve(channel_in, channel_out):
-    """The main loop inside the sandbox: set up, run the cells, then answer until told to stop."""
+    """The main loop inside the sandbox: set up, run the cells, then answer until told to stop.
+
+    Requests are answered here, or, after a "fork" request, by a child that runs one test.
+    """
     setup = read_message(channel_in)
     if setup.get("torch_threads"):
         import torch
@@ -376,16 +431,11 @@ def _serve(channel_in, channel_out):
     dispatcher = Dispatcher(namespace, fixtures)
     for line in setup.get("prelude", []):
         exec(line, namespace)
+    # The imports are done: the trusted side starts the clock of the student's cells now.
+    write_message(channel_out, {"imported": True})
     errors = dispatcher.run_cells(setup.get("cells", []))
     write_message(channel_out, {"ready": True, "cell_errors": errors})
-    while True:
-        try:
-            request = read_message(channel_in)
-        except EOFError:
-            return
-        if request.get("op") == "stop":
-            return
-        write_message(channel_out, dispatcher.answer(request))
+    _answer_until_stop(dispatcher, channel_in, channel_out)
 
 
 def main():

@@ -176,3 +176,91 @@ def test_sessions_share_no_kernel_keyring():
         assert Student(first).probe(False) > 0, "the probe must find the key it just wrote"
     with Session("numpy", [("probe", KEYRING)], PRELUDE) as second:
         assert Student(second).probe(False) < 0, "a later session found the key of an earlier one"
+
+
+# ----------------------------------------------------------------------------- tests in copies of one set-up
+
+FORKED = """
+import os
+state = {"calls": 0}
+def probe(action="count"):
+    state["calls"] += 1
+    if action == "exit":
+        os._exit(3)
+    if action == "where":
+        import sys
+        return sorted(name for name in sys.modules if "reference" in name), os.getpid()
+    return state["calls"]
+def uses_reference(model, loader):
+    return evaluate(model, loader)
+"""
+
+
+def test_each_test_starts_from_the_set_up_and_a_crash_ends_only_its_copy():
+    with Session("numpy", [("probe", FORKED)], PRELUDE, ["grading.fixtures_numpy"]) as session:
+        for _ in range(2):  # a copy's changes are gone for the next copy
+            session.deadline = time.monotonic() + 20
+            session.fork()
+            assert Student(session).probe() == 1
+            assert Student(session).probe() == 2
+            session.end_test()
+            assert session.usable
+        session.fork()
+        with pytest.raises(SandboxLost, match="exit status 3"):
+            Student(session).probe("exit")
+        assert session.usable, "the set-up process outlives a crashed copy"
+        session.fork()
+        assert Student(session).probe() == 1
+        session.end_test()
+
+
+def test_a_reference_reaches_only_the_copy_of_the_test_that_asked_for_it():
+    probe = ("import os\ndef probe():\n    found = []\n    for folder, dirs, files in os.walk('/'):\n"
+             "        if folder.startswith(('/proc', '/sys', '/dev')):\n            dirs[:] = []\n            continue\n"
+             "        found += [os.path.join(folder, n) for n in files if n.startswith('reference_translate')]\n    return found\n")
+    with Session("numpy", [("probe", probe)], PRELUDE, ["grading.fixtures_numpy"]) as session:
+        session.deadline = time.monotonic() + 20
+        session.fork(["grading.reference_translate"])
+        student = Student(session)
+        assert student.fixture("nb05_translate", [[1.0, 2.0], [3.0, 4.0]], 1, 0) is not None, "the copy has the reference"
+        assert student.probe() == [], "as code sent to the copy, not as a file"
+        session.end_test()
+        session.fork()
+        with pytest.raises(Exception, match="no fixture .nb05_translate."):
+            Student(session).fixture("nb05_translate", [[1.0, 2.0], [3.0, 4.0]], 1, 0)
+        session.end_test()
+
+
+def test_tests_share_a_set_up_only_behind_every_reference_seen_before():
+    from types import SimpleNamespace as T
+
+    from grading.engine import test_order
+
+    tests = {"a": T(policy="torch", references=["r1", "r2"]), "b": T(policy="torch", references=[]),
+             "c": T(policy="numpy", references=[]), "d": T(policy="torch", references=["r1"]),
+             "e": T(policy="torch", references=["r3"])}
+    order = [(gid, fresh) for gid, _, fresh in test_order(tests)]
+    # Fewer references first; "e" lacks r1, which "d" (before it) had: a fresh set-up.
+    assert order == [("c", True), ("b", True), ("d", False), ("e", True), ("a", True)]
+
+
+def test_a_process_that_stops_reading_never_blocks_the_grader():
+    import threading
+
+    forge = ("import os, sys, struct, json, time\n_b = json.dumps({'ready': True, 'cell_errors': {}}).encode()\n"
+             "os.write(int(sys.argv[2]), struct.pack('>Q', len(_b)) + _b)\nwhile True:\n    time.sleep(3600)\n")
+    outcome = []
+    with Session("numpy", [("forge", forge)], PRELUDE) as session:
+        session.deadline = time.monotonic() + 3
+
+        def ask():  # 4 MB: far more than a pipe holds, so a blocking write would wait forever
+            try:
+                Student(session).probe("x" * 4_000_000)
+            except SandboxLost as error:
+                outcome.append(error.type)
+
+        worker = threading.Thread(target=ask, daemon=True)
+        worker.start()
+        worker.join(15)
+        assert not worker.is_alive(), "the write blocked past the deadline"
+    assert outcome == ["TimedOut"]

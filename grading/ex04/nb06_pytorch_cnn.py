@@ -40,8 +40,8 @@ NOTEBOOK = "06_pytorch_cnn"
 
 torch.set_num_threads(1)  # as in the sandbox: the same numbers on both sides
 
-#: Wall time per test: test_accuracy trains DigitCNN() twice for 40 epochs (about 15 s on one idle core).
-SECONDS = {"test_train": 60.0, "test_accuracy": 180.0}
+#: Wall time per test: test_accuracy trains DigitCNN() for 40 epochs (about 8 s on one idle core).
+SECONDS = {"test_train": 60.0, "test_accuracy": 120.0}
 
 DIGIT_CNN_SPEC = [
     ("conv", 32, 3, 1, 1), ("relu",), ("pool", 2),
@@ -75,20 +75,6 @@ def _part(name):
     from helpers.datasets import as_tensors
 
     return as_tensors(getattr(_split(), name))
-
-
-def _other_split():
-    """The hidden accuracy test's stratified split: per class 25% test, 15% validation, the rest training."""
-    target = _digits()[1].numpy()
-    rng = np.random.default_rng(2024)
-    parts = {"train": [], "val": [], "test": []}
-    for digit in range(10):
-        members = rng.permutation(np.flatnonzero(target == digit))
-        n_test, n_val = int(round(0.25 * len(members))), int(round(0.15 * len(members)))
-        parts["test"].append(members[:n_test])
-        parts["val"].append(members[n_test:n_test + n_val])
-        parts["train"].append(members[n_test + n_val:])
-    return {k: torch.tensor(np.sort(np.concatenate(v))) for k, v in parts.items()}
 
 
 # ----------------------------------------------------------------------------- references
@@ -155,6 +141,31 @@ def _reference_train(model, loader, val, epochs, lr, smoothing):
         history["val_loss"].append(val_loss)
         history["val_accuracy"].append(val_accuracy)
     return history
+
+
+HIDDEN_TRAININGS = [(150, 32, 3, 0.01, 0.1, True), (97, 40, 2, 0.003, 0.0, False), (64, 64, 4, 0.02, 0.2, True)]
+
+
+@functools.lru_cache(maxsize=None)
+def _hidden_trainings():
+    """The recipe run here on the hidden test's data: the same for every student, so done once per worker.
+
+    Returns
+    -------
+    list of (setting, (train indices, validation indices), trained net, history)
+    """
+    X_all, y_all = _digits()
+    gen = torch.Generator().manual_seed(64)
+    runs = []
+    for setting in HIDDEN_TRAININGS:
+        n, batch, epochs, lr, smoothing, _ = setting
+        idx = torch.randperm(len(X_all), generator=gen)
+        tr, va = idx[:n], idx[n:n + 80]
+        twin = fixtures.bn_net(n)
+        history = _reference_train(twin, fixtures.loader(X_all[tr], y_all[tr], batch, True, n),
+                                   fixtures.loader(X_all[va], y_all[va], 30), epochs, lr, smoothing)
+        runs.append((setting, (tr, va), twin, history))
+    return runs
 
 
 # ----------------------------------------------------------------------------- reading the sandbox
@@ -549,15 +560,8 @@ def train(student):
                         "train without progress and label_smoothing must work too")
         with hidden():
             X_all, y_all = _digits()
-            gen = torch.Generator().manual_seed(64)
-            for n, batch, epochs, lr, smoothing, progress in [(150, 32, 3, 0.01, 0.1, True), (97, 40, 2, 0.003, 0.0, False),
-                                                              (64, 64, 4, 0.02, 0.2, True)]:
-                idx = torch.randperm(len(X_all), generator=gen)
-                tr, va = idx[:n], idx[n:n + 80]
+            for (n, batch, epochs, lr, smoothing, progress), (tr, va), twin, expected in _hidden_trainings():
                 what = f"{n} images, batches of {batch}, {epochs} epochs"
-                twin = fixtures.bn_net(n)
-                expected = _reference_train(twin, fixtures.loader(X_all[tr], y_all[tr], batch, True, n),
-                                            fixtures.loader(X_all[va], y_all[va], 30), epochs, lr, smoothing)
                 model = student.fixture("bn_net", n)
                 loader = student.fixture("loader", X_all[tr], y_all[tr], batch, True, n)
                 val = student.fixture("loader", X_all[va], y_all[va], 30)
@@ -609,14 +613,7 @@ def accuracy(student):
             test_images, test_labels = _part("test")
             _check_trained_cnn(student, model, test_images, test_labels, "")
         with hidden():
-            X_all, y_all = _digits()
-            parts = _other_split()
-            train_loader = student.fixture("shifted", student.fixture("loader", X_all[parts["train"]], y_all[parts["train"]],
-                                                                      64, True, 5), 11)
-            val_loader = student.fixture("loader", X_all[parts["val"]], y_all[parts["val"]], 64)
-            student.fixture("manual_seed", 0)
-            model = _model(student.DigitCNN(), "DigitCNN()")
+            # No second training on another split: the start weights are trusted and the test
+            # images cross only after training, so a second run would catch nothing the first
+            # misses, at the price of half the grading time of a whole submission.
             expect_true(_parameter_count(student, model) == 21386, "DigitCNN() must have the layers of Task 2")
-            _start_from_trusted_weights(student, model)
-            student.train(model, train_loader, val_loader, 40, 0.01, label_smoothing=0.1)
-            _check_trained_cnn(student, model, X_all[parts["test"]], y_all[parts["test"]], "another split: ")
