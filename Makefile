@@ -66,17 +66,19 @@ instructor: venv
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 # ---------------------------------------------------------------- checks
+# Tests and nbval in one run, spread over every core (TEST_WORKERS=N to choose; conftest.py keeps
+# each test file and each notebook in one worker).
+TEST_WORKERS ?= auto
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 test: venv
-	$(BIN)/python -m pytest tests
-	$(MAKE) --no-print-directory nbval
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(NBVAL_FLAGS) tests notebooks/$(ASSIGNMENT)
 
 # Unit tests only (seconds), for quick iterations on helpers/.
 test-fast: venv
 	$(BIN)/python -m pytest tests -m "not slow"
 
 nbval: venv
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		-p no:cacheprovider notebooks/$(ASSIGNMENT)
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks/$(ASSIGNMENT)
 
 # nbgrader --force deletes release/ and notebooks/ first: keep a copy of uncommitted changes
 # there (a student who worked in release/, say) in .backup/ before regenerating.
