@@ -15,14 +15,14 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment release-zip collect autograde feedback grades benchmark clean distclean
+.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip collect autograde feedback grades benchmark clean distclean
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
 	@echo "make test        set up .venv and run every check (unit tests, nbgrader round trip, nbval)"
 	@echo "make instructor  JupyterLab on the whole course, with nbgrader's Formgrader"
 	@echo "make assignment  regenerate release/$(ASSIGNMENT) and the executed notebooks/$(ASSIGNMENT) from source/"
-	@echo "make release-zip zip the student version for an LMS"
+	@echo "make student-bundle  dist/ex04-student.zip: what students get (notebooks, helpers wheel, pins, README)"
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
 	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
 	@echo "make feedback    write HTML feedback to feedback/"
@@ -42,8 +42,9 @@ $(STAMP): requirements.txt pyproject.toml
 	-@$(BIN)/python -m pip uninstall -qq -y rfc3987-syntax lark 2>/dev/null  # left by earlier set-ups
 	$(BIN)/python -m pip check
 	$(BIN)/python -m pip install -qq --no-deps -e .
-	# A kernel named python3 that runs this venv's Python, for JupyterLab, nbgrader and nbval.
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ex04)" >/dev/null
+	# A kernel named python3 that runs this venv's Python, for JupyterLab, nbgrader and nbval. Its
+	# name and display name are those the notebooks record, so that opening one changes nothing.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	# No "get notified about Jupyter news?" pop-up over the course.
 	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 	touch $(STAMP)
@@ -57,8 +58,10 @@ sandbox-tools:
 		else echo "NOTE: bubblewrap is missing; make autograde needs it: sudo apt-get install bubblewrap"; fi; }
 
 # ---------------------------------------------------------------- students
+# The student versions, in a Lab without nbgrader's instructor tools (etc/jupyter-student/).
 lab: venv
-	cd release/$(ASSIGNMENT) && ../../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+	cd release/$(ASSIGNMENT) && JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter-student" \
+		../../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 # ---------------------------------------------------------------- instructors
 # JupyterLab on the whole course, with nbgrader's Formgrader (it reads ./nbgrader_config.py).
@@ -66,12 +69,12 @@ instructor: venv
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 # ---------------------------------------------------------------- checks
-# Tests and nbval in one run, spread over every core (TEST_WORKERS=N to choose; conftest.py keeps
-# each test file and each notebook in one worker).
+# Tests and nbval in one run, spread over every core (TEST_WORKERS=N to choose). --dist loadscope
+# keeps each test module (or class) and each notebook in one worker, in order.
 TEST_WORKERS ?= auto
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 test: venv
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(NBVAL_FLAGS) tests notebooks/$(ASSIGNMENT)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(NBVAL_FLAGS) tests notebooks/$(ASSIGNMENT)
 
 # Unit tests only (seconds), for quick iterations on helpers/.
 test-fast: venv
@@ -89,13 +92,19 @@ assignment: venv
 	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
 	$(NBGRADER) generate_solution $(ASSIGNMENT) --force
 
-release-zip: venv
-	rm -f $(ASSIGNMENT)-release.zip
-	cd release && $(abspath $(BIN))/python -m zipfile -c ../$(ASSIGNMENT)-release.zip $(ASSIGNMENT)
-	@echo "wrote $(ASSIGNMENT)-release.zip"
+# The unit as students get it (never this repository): release notebooks, the helpers wheel,
+# exact pins and a README with the set-up commands for Linux, macOS and Windows.
+student-bundle: venv
+	$(BIN)/python -m grading.bundle
 
+# Kept for habit: the notebooks alone do not run without helpers, so this is the bundle too.
+release-zip: student-bundle
+
+# Moodle's "Download all submissions" (the zip or its folders), or <student>_<file> uploads, in
+# downloaded/$(ASSIGNMENT)/archive/. Adds to submitted/ and never deletes; FORCE=1 replaces files
+# that differ; MAPPING=file.csv (participant_id,student_id) files students under their own ids.
 collect: venv
-	$(NBGRADER) zip_collect $(ASSIGNMENT) --force
+	$(BIN)/python -m grading collect $(ASSIGNMENT) $(if $(filter 1,$(FORCE)),--force) $(if $(MAPPING),--mapping "$(MAPPING)")
 
 # Student code runs only in the sandbox; UNSAFE_NO_SANDBOX=1 grades without one (trusted work only).
 # WORKERS=N grades N notebooks at once (default: one per core); SCHEDULER=tcp://HOST:PORT sends
@@ -107,9 +116,12 @@ autograde: venv
 feedback: venv
 	$(NBGRADER) generate_feedback $(ASSIGNMENT)
 
+# grades.csv (nbgrader's columns and waiting_for_manual_grading), and grades-moodle.csv for
+# Moodle's grade import (Identifier, Grade).
 grades: venv
 	$(NBGRADER) export --to grades.csv
 	@echo "wrote grades.csv"
+	$(BIN)/python -m grading moodle-grades $(ASSIGNMENT)
 
 benchmark: venv
 	$(BIN)/python benchmarks/run.py
@@ -117,7 +129,7 @@ benchmark: venv
 	$(BIN)/python benchmarks/grading.py
 
 clean:
-	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ grading/__pycache__ $(ASSIGNMENT)-release.zip
+	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ grading/__pycache__ dist
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info

@@ -99,12 +99,8 @@ c.GenerateFeedback.preprocessors = [
     CSSHTMLHeaderPreprocessor,
 ]
 
-# zip_collect: submissions downloaded from an LMS as <student_id>_<notebook>.ipynb files or
-# <student_id>_<anything>.zip archives, placed in downloaded/ex04/archive/.
-c.ZipCollectApp.collector_plugin = "nbgrader.plugins.FileNameCollectorPlugin"
-c.FileNameCollectorPlugin.named_regexp = (
-    r".*?(?P<student_id>[A-Za-z0-9.-]+)_(?:[^/]*/)*(?P<file_id>[^/]+\.ipynb)$"
-)
+# make collect is grading/collect.py (Moodle's download layout, mapping CSV, no deletions), not
+# nbgrader's zip_collect.
 
 # make grades: nbgrader's CSV plus the number of written answers still waiting for a person.
 c.ExportApp.plugin_class = "grading.nbgrader_glue.CourseCsvExport"

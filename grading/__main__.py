@@ -80,6 +80,16 @@ def main(argv=None):
                        help="a Dask scheduler, tcp://HOST:PORT: grade on its workers (also SCHEDULER=...)")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run student code WITHOUT a sandbox (only for submissions you trust)")
+    collect = commands.add_parser("collect", help="file an LMS download (Moodle's, say) into submitted/")
+    collect.add_argument("assignment")
+    collect.add_argument("--root", default=".")
+    collect.add_argument("--force", action="store_true", help="replace files in submitted/ that differ")
+    collect.add_argument("--mapping", default=None, help="CSV participant_id,student_id")
+    moodle = commands.add_parser("moodle-grades", help="a grade file for Moodle's import, from grades.csv")
+    moodle.add_argument("assignment")
+    moodle.add_argument("--root", default=".")
+    moodle.add_argument("--grades", default="grades.csv")
+    moodle.add_argument("--out", default="grades-moodle.csv")
     preflight = commands.add_parser("preflight", help="only set aside unreadable submissions")
     preflight.add_argument("assignment")
     preflight.add_argument("--root", default=".")
@@ -89,6 +99,16 @@ def main(argv=None):
 
         found = set_aside_unreadable(args.root, args.assignment, sys.stdout, db_url=course_db_url(args.root))
         print(f"pre-flight: {len(found)} unreadable notebook(s) set aside")
+        return 0
+    if args.command == "collect":
+        from grading.collect import collect as collect_downloads
+
+        counts = collect_downloads(args.root, args.assignment, args.force, args.mapping or None)
+        return 1 if counts["conflicts"] or counts["refused"] else 0
+    if args.command == "moodle-grades":
+        from grading.collect import write_moodle_grades
+
+        write_moodle_grades(args.root, args.assignment, Path(args.root) / args.grades, Path(args.root) / args.out)
         return 0
     unsafe = args.unsafe_no_sandbox or os.environ.get("UNSAFE_NO_SANDBOX") == "1"
     try:

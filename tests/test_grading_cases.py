@@ -47,11 +47,7 @@ def expected_scores(name, case):
     return {gid: float(v) for gid, v in case["scores"].items()}
 
 
-ALL_CASES = [(name, case) for name in notebook_names() for case in cases(name)]
-
-
-@pytest.mark.parametrize("name,case_name", ALL_CASES, ids=[f"{n}/{c}" for n, c in ALL_CASES])
-def test_case_scores_exactly(name, case_name, tmp_path):
+def _check_case(name, case_name, tmp_path):
     from grading.engine import grade_notebook
 
     case = cases(name)[case_name]
@@ -63,8 +59,7 @@ def test_case_scores_exactly(name, case_name, tmp_path):
     assert got == expected, f"{case['about']}\n{why}"
 
 
-@pytest.mark.parametrize("name", notebook_names())
-def test_instructor_solutions_pass_and_stubs_fail(name, tmp_path):
+def _check_instructor_and_stubs(name, tmp_path):
     from grading.engine import grade_notebook
 
     full = grade_notebook(SOURCE / f"{name}.ipynb", submission(name, instructor_answers(name), tmp_path / "a.ipynb"))
@@ -73,6 +68,26 @@ def test_instructor_solutions_pass_and_stubs_fail(name, tmp_path):
     assert not any(t["passed"] for t in stub["tests"].values())
     # An untouched stub fails at the first visible check, and the message says which.
     assert all(t["phase"] == "visible" and "NotImplementedError" in t["message"] for t in stub["tests"].values())
+
+
+def _cases_of(name):
+    """A test class per notebook: parallel runs (pytest-xdist, --dist loadscope) spread the classes."""
+
+    @pytest.mark.parametrize("case_name", sorted(cases(name)))
+    def test_case_scores_exactly(self, case_name, tmp_path):
+        _check_case(name, case_name, tmp_path)
+
+    def test_instructor_solutions_pass_and_stubs_fail(self, tmp_path):
+        _check_instructor_and_stubs(name, tmp_path)
+
+    return type(f"TestNotebook{name[:2]}", (), {"__doc__": f"The crafted cases of {name}.",
+                                                  "test_case_scores_exactly": test_case_scores_exactly,
+                                                  "test_instructor_solutions_pass_and_stubs_fail":
+                                                      test_instructor_solutions_pass_and_stubs_fail})
+
+
+for _name in notebook_names():
+    globals()[f"TestNotebook{_name[:2]}"] = _cases_of(_name)
 
 
 def test_a_version_3_file_is_graded_as_nbgrader_shows_it(tmp_path):

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import time
+import re
+import urllib.error
 import urllib.request
 
 import pytest
@@ -65,11 +67,38 @@ def test_lab_serves_the_student_notebooks(lab):
     assert "raise NotImplementedError()" in text, "make lab must open the student versions, not the solutions"
 
 
-def test_lab_kernel_is_the_course_venv(lab):
+def test_lab_kernel_is_the_course_venv_and_notebooks_open_unmodified(lab):
     specs = _get(lab, "/api/kernelspecs")
     python3 = specs["kernelspecs"]["python3"]["spec"]
     assert python3["argv"][0].startswith(str(BIN.parent)), python3["argv"]
-    assert python3["display_name"] == "Python 3 (ex04)"
+    # JupyterLab rewrites a notebook's kernelspec metadata (and marks it modified) when it differs
+    # from the kernel it starts: every release notebook must record exactly this one.
+    for name in notebook_names():
+        recorded = _get(lab, f"/api/contents/{name}.ipynb")["content"]["metadata"]["kernelspec"]
+        assert (recorded["name"], recorded["display_name"]) == ("python3", python3["display_name"]), name
+
+
+def _page_config(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={TOKEN}", timeout=60) as response:
+        page = response.read().decode()
+    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                      "@jupyter/nbgrader:validate-assignment"]
+
+
+def test_the_student_lab_has_no_instructor_tools(lab, instructor):
+    disabled = _page_config(lab).get("disabledExtensions", [])
+    assert all(plugin in disabled for plugin in INSTRUCTOR_PLUGINS), disabled
+    for path in ("/formgrader", "/formgrader/api/assignments"):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(f"http://127.0.0.1:{lab}{path}?token={TOKEN}", timeout=60)
+        assert error.value.code == 404, path
+    # The same environment, started as make instructor: the tools are there (the test can fail).
+    disabled = _page_config(instructor).get("disabledExtensions", [])
+    assert not any(plugin in disabled for plugin in INSTRUCTOR_PLUGINS), disabled
 
 
 def test_instructor_gets_a_working_formgrader(instructor):

@@ -21,9 +21,11 @@ nbgrader, in tests/test_grading_cases.py.
 
 import csv
 import hashlib
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -171,8 +173,10 @@ def course(tmp_path_factory):
                 expected[student][name] = {gid: 0.0 for gid in tests}
     before = _course_fingerprint(root)
     started = time.monotonic()
+    marker = f"EX04_ROUNDTRIP_RUN={os.getpid()}-{time.time_ns()}"  # finds this run's processes later
     run = subprocess.run([sys.executable, "-m", "grading", "autograde", ASSIGNMENT], cwd=root,
-                         capture_output=True, text=True, timeout=3600)
+                         capture_output=True, text=True, timeout=3600,
+                         env=dict(os.environ, **dict([marker.split("=", 1)])))
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     seconds = time.monotonic() - started
     before_manual = {}
@@ -188,7 +192,7 @@ def course(tmp_path_factory):
         gb.db.commit()
     (root / "autograde.log").write_text(run.stdout + run.stderr)
     return {"root": root, "expected": expected, "written": written, "log": run.stdout + run.stderr,
-            "before_manual": before_manual, "before": before, "seconds": seconds}
+            "before_manual": before_manual, "before": before, "seconds": seconds, "marker": marker}
 
 
 def _auto_scores(root, student, notebook):
@@ -234,6 +238,35 @@ def test_edited_test_cells_are_restored(course):
             assert graded[gid].source == cell.source, f"{name}/{gid} was not restored"
 
 
+def _stray_sandbox_processes(marker):
+    """Student-side processes that outlived their job: of this course's run, or of no live sandbox.
+
+    Other tests may grade at the same time (make test runs in parallel): their processes sit
+    under a live bubblewrap process that was not started by this course's run.
+    """
+    stray = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or b"sandbox_runner.py" not in (proc / "cmdline").read_bytes():
+                continue
+        except OSError:
+            continue
+        pid, under_bwrap, ours = proc.name, False, False
+        for _ in range(8):  # runner <- bwrap (namespace init) <- bwrap <- grading worker
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                under_bwrap |= Path(f"/proc/{pid}/comm").read_text().strip() == "bwrap"
+                ours |= marker.encode() in Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                break
+            pid = status.split("PPid:")[1].split()[0]
+            if pid in ("0", "1"):
+                break
+        if ours or not under_bwrap:
+            stray.append(proc.name)
+    return stray
+
+
 def test_nothing_outside_the_job_changed(course):
     """The threat case wrote to the gradebook, the course, later kernels: none of it arrived."""
     root = course["root"]
@@ -241,7 +274,7 @@ def test_nothing_outside_the_job_changed(course):
     for path in ("/tmp/ex04-planted.py", "/tmp/ex04-late-write", "/tmp/ex04-startup-ran"):
         assert not __import__("os").path.exists(path), path
     time.sleep(1)
-    left = subprocess.run(["pgrep", "-f", "sandbox_runner.py"], capture_output=True, text=True).stdout.split()
+    left = _stray_sandbox_processes(course["marker"])
     assert not left, f"processes of a grading job are still running: {left}"
     # Classmates' grades are exactly theirs (asserted above); the gradebook has no stray text.
     assert b"tampered" not in (root / "gradebook.db").read_bytes()

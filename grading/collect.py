@@ -1,0 +1,354 @@
+"""``make collect``: an LMS download in ``downloaded/<assignment>/archive/`` -> ``submitted/<student>/<assignment>/``.
+
+Two layouts are understood, in any mix:
+
+* **Moodle's "Download all submissions"** (the zip itself, or its folders unpacked): one folder
+  per student, ``Full Name_<participant id>_assignsubmission_file_/``, holding the uploaded
+  ``.ipynb`` files or a ``.zip`` of them. The submission is filed under the participant id, or
+  under the student id that a mapping CSV (``participant_id,student_id``) gives for it.
+* **Files named by student id**: ``<student>_<notebook>.ipynb``, or ``<student>_<anything>.zip``
+  holding the notebooks.
+
+What is skipped or refused, always with a line that says why: macOS and Jupyter litter
+(``__MACOSX/``, ``._*``, ``.ipynb_checkpoints/``, ``.DS_Store``); archive members whose name
+points outside the archive (``..``, an absolute path); student ids that are not a safe folder
+name. When one student uploaded the same file twice, the later upload wins and the log says so.
+
+Nothing in ``submitted/`` is ever deleted. A file that is already there with other content is
+kept and reported as a conflict, unless ``force`` (``make collect FORCE=1``) replaces it. The
+participant ids seen are written to ``downloaded/<assignment>/participants.csv``, which
+``make grades`` uses to write a grade file for Moodle's import (:func:`write_moodle_grades`).
+"""
+
+import csv
+import dataclasses
+import io
+import re
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from grading.jobs import _SAFE_NAME
+
+MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?$")
+NAMED_FILE = re.compile(r"^(?P<student>[A-Za-z0-9.@+-]+)_(?P<rest>.+)$")
+JUNK_NAMES = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
+
+#: Largest upload read (a notebook with figures is a few MB; the grader refuses over 25 MB anyway).
+MAX_UPLOAD_BYTES = 64 * 2**20
+
+
+@dataclasses.dataclass
+class Upload:
+    """One file a student handed in."""
+
+    student: str
+    name: str
+    data: bytes
+    when: float  # seconds since the epoch: the file's or the archive member's time
+    origin: str  # where it came from, for the log
+
+
+def is_junk(parts):
+    """True for macOS resource forks, Finder and Jupyter litter anywhere in a path."""
+    return any(part in JUNK_NAMES or part.startswith("._") for part in parts)
+
+
+def unsafe_member(name):
+    """Why an archive member's name is refused, or None: it must stay inside the archive."""
+    if "\\" in name:
+        name = name.replace("\\", "/")
+    path = PurePosixPath(name)
+    if path.is_absolute() or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path"
+    if ".." in path.parts:
+        return "a path with '..' (it points outside the archive)"
+    return None
+
+
+def read_mapping(path):
+    """participant id -> student id, from a CSV with columns ``participant_id`` and ``student_id``."""
+    mapping = {}
+    with open(path, newline="", encoding="utf-8-sig") as stream:
+        rows = csv.DictReader(stream)
+        if not rows.fieldnames or not {"participant_id", "student_id"} <= {f.strip() for f in rows.fieldnames}:
+            raise SystemExit(f"{path}: the mapping needs the columns participant_id,student_id "
+                             f"(found {rows.fieldnames})")
+        for row in rows:
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            participant = row["participant_id"].removeprefix("Participant ").strip()
+            if participant:
+                mapping[participant] = row["student_id"]
+    return mapping
+
+
+class Collector:
+    """Gathers uploads from an archive folder; :meth:`file` writes them into ``submitted/``."""
+
+    def __init__(self, mapping=None, log=print):
+        self.mapping = mapping or {}
+        self.log = log
+        self.uploads = []
+        self.participants = {}  # participant id -> (student id, full name)
+        self.problems = 0
+
+    def refuse(self, text):
+        self.problems += 1
+        self.log(f"REFUSED {text}")
+
+    def student_for(self, participant, full_name, where):
+        student = self.mapping.get(participant, participant)
+        if not _SAFE_NAME.match(student):
+            self.refuse(f"{where}: the student id {student!r} is not a safe folder name "
+                        "(letters, digits, . _ @ + -, not starting with a dot)")
+            return None
+        self.participants[participant] = (student, full_name)
+        return student
+
+    # -- the layouts
+
+    def gather(self, archive):
+        archive = Path(archive)
+        for entry in sorted(archive.iterdir()):
+            if is_junk([entry.name]):
+                self.log(f"skipped {entry.name} (not a submission)")
+            elif entry.is_dir() and MOODLE_FOLDER.match(entry.name):
+                self._moodle_folder(entry)
+            elif entry.is_dir():
+                self.log(f"skipped folder {entry.name}: not a Moodle submission folder "
+                         "(Full Name_<participant id>_assignsubmission_file_)")
+            elif entry.suffix.lower() == ".zip":
+                self._zip_file(entry)
+            elif entry.suffix.lower() == ".ipynb":
+                named = NAMED_FILE.match(entry.name)
+                if named and self._safe(named["student"], entry.name):
+                    self._add(named["student"], named["rest"], entry.read_bytes(), entry.stat().st_mtime, entry.name)
+                elif not named:
+                    self.log(f"skipped {entry.name}: not named <student>_<notebook>.ipynb")
+            else:
+                self.log(f"skipped {entry.name}: neither a notebook nor a zip")
+
+    def _safe(self, student, where):
+        if _SAFE_NAME.match(student):
+            return True
+        self.refuse(f"{where}: the student id {student!r} is not a safe folder name")
+        return False
+
+    def _moodle_folder(self, folder):
+        match = MOODLE_FOLDER.match(folder.name)
+        student = self.student_for(match["participant"], match["name"], folder.name)
+        if student is None:
+            return
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            if path.is_dir() or is_junk(relative.parts):
+                continue
+            where = f"{folder.name}/{relative}"
+            if path.suffix.lower() == ".ipynb":
+                self._add(student, path.name, path.read_bytes(), path.stat().st_mtime, where)
+            elif path.suffix.lower() == ".zip":
+                self._notebooks_in_zip(student, path.read_bytes(), where)
+            else:
+                self.log(f"skipped {where}: neither a notebook nor a zip")
+
+    def _zip_file(self, path):
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            self.refuse(f"{path.name}: not a readable zip file")
+            return
+        with archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            tops = {PurePosixPath(m.filename.replace("\\", "/")).parts[0] for m in members if m.filename}
+            if tops and any(MOODLE_FOLDER.match(top) for top in tops):
+                self._moodle_zip(path.name, archive, members)
+                return
+        named = NAMED_FILE.match(path.name)
+        if not named:
+            self.log(f"skipped {path.name}: not Moodle's download, nor named <student>_<anything>.zip")
+        elif self._safe(named["student"], path.name):
+            self._notebooks_in_zip(named["student"], path.read_bytes(), path.name)
+
+    def _moodle_zip(self, zip_name, archive, members):
+        """Moodle's whole download as one zip: its first folder level are the students."""
+        for member in members:
+            where = f"{zip_name}:{member.filename}"
+            why = unsafe_member(member.filename)
+            if why:
+                self.refuse(f"{where}: {why}")
+                continue
+            parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+            if is_junk(parts):
+                continue
+            match = MOODLE_FOLDER.match(parts[0]) if len(parts) > 1 else None
+            if not match:
+                self.log(f"skipped {where}: not in a Moodle submission folder")
+                continue
+            student = self.student_for(match["participant"], match["name"], parts[0])
+            if student is None:
+                continue
+            data = self._member_bytes(archive, member, where)
+            if data is None:
+                continue
+            if parts[-1].lower().endswith(".ipynb"):
+                self._add(student, parts[-1], data, _member_time(member), where)
+            elif parts[-1].lower().endswith(".zip"):
+                self._notebooks_in_zip(student, data, where)
+            else:
+                self.log(f"skipped {where}: neither a notebook nor a zip")
+
+    def _notebooks_in_zip(self, student, data, where):
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile:
+            self.refuse(f"{where}: not a readable zip file")
+            return
+        with archive:
+            for member in archive.infolist():
+                inner = f"{where}:{member.filename}"
+                why = unsafe_member(member.filename)
+                if why:
+                    self.refuse(f"{inner}: {why}")
+                    continue
+                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+                if member.is_dir() or not parts or is_junk(parts):
+                    continue
+                if not parts[-1].lower().endswith(".ipynb"):
+                    self.log(f"skipped {inner}: not a notebook")
+                    continue
+                content = self._member_bytes(archive, member, inner)
+                if content is not None:
+                    self._add(student, parts[-1], content, _member_time(member), inner)
+
+    def _member_bytes(self, archive, member, where):
+        if member.file_size > MAX_UPLOAD_BYTES:
+            self.refuse(f"{where}: {member.file_size / 2**20:.0f} MB, over the limit of {MAX_UPLOAD_BYTES // 2**20} MB")
+            return None
+        try:
+            return archive.read(member)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as error:
+            self.refuse(f"{where}: could not be unpacked ({error})")
+            return None
+
+    def _add(self, student, name, data, when, origin):
+        if len(data) > MAX_UPLOAD_BYTES:
+            self.refuse(f"{origin}: over the limit of {MAX_UPLOAD_BYTES // 2**20} MB")
+            return
+        self.uploads.append(Upload(student, name, data, when, origin))
+
+    # -- filing
+
+    def latest(self):
+        """One upload per (student, file name): the later one, with a line for each replaced one."""
+        chosen = {}
+        for upload in sorted(self.uploads, key=lambda u: (u.when, u.origin)):
+            key = (upload.student, upload.name)
+            if key in chosen:
+                earlier = chosen[key]
+                self.log(f"two uploads of {upload.name} by {upload.student}: the later one "
+                         f"({_stamp(upload.when)}, {upload.origin}) wins over {_stamp(earlier.when)} ({earlier.origin})")
+            chosen[key] = upload
+        return [chosen[key] for key in sorted(chosen)]
+
+    def file(self, submitted, assignment, force=False):
+        """Write the chosen uploads; returns counts of added, unchanged, replaced and conflicting files."""
+        counts = {"added": 0, "unchanged": 0, "replaced": 0, "conflicts": 0}
+        for upload in self.latest():
+            folder = Path(submitted) / upload.student / assignment
+            target = folder / upload.name
+            if target.exists():
+                if target.read_bytes() == upload.data:
+                    counts["unchanged"] += 1
+                    continue
+                if not force:
+                    counts["conflicts"] += 1
+                    self.log(f"CONFLICT {target}: already there with other content; kept it "
+                             "(make collect FORCE=1 replaces it)")
+                    continue
+                counts["replaced"] += 1
+                self.log(f"replaced {target} (FORCE=1)")
+            else:
+                counts["added"] += 1
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(upload.data)
+            stamp = folder / "timestamp.txt"
+            if force or not stamp.exists():
+                # nbgrader reads the submission time from here (late penalties, Formgrader).
+                stamp.write_text(datetime.fromtimestamp(upload.when, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+        return counts
+
+
+def _member_time(member):
+    try:
+        return datetime(*member.date_time).timestamp()
+    except (ValueError, OverflowError):
+        return 0.0
+
+
+def _stamp(when):
+    return datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def write_participants(path, participants):
+    """Remember which participant id each student id came from (for the grade file for Moodle)."""
+    known = {}
+    if Path(path).exists():
+        with open(path, newline="", encoding="utf-8") as stream:
+            known = {r["participant_id"]: (r["student_id"], r.get("full_name", "")) for r in csv.DictReader(stream)}
+    known.update(participants)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["participant_id", "student_id", "full_name"])
+        for participant in sorted(known, key=lambda p: (len(p), p)):
+            writer.writerow([participant, *known[participant]])
+
+
+def collect(root, assignment, force=False, mapping_path=None, log=print):
+    """Collect ``downloaded/<assignment>/archive/`` into ``submitted/``; returns the counts."""
+    root = Path(root)
+    archive = root / "downloaded" / assignment / "archive"
+    if not archive.is_dir():
+        raise SystemExit(f"make collect: put the LMS download (Moodle's zip, or its folders) into {archive}/ first")
+    collector = Collector(read_mapping(mapping_path) if mapping_path else None, log)
+    collector.gather(archive)
+    counts = collector.file(root / "submitted", assignment, force)
+    if collector.participants:
+        write_participants(root / "downloaded" / assignment / "participants.csv", collector.participants)
+    counts["refused"] = collector.problems
+    log(f"collected: {counts['added']} added, {counts['unchanged']} unchanged, {counts['replaced']} replaced, "
+        f"{counts['conflicts']} conflicts, {counts['refused']} refused")
+    return counts
+
+
+def write_moodle_grades(root, assignment, grades_csv, out_path, log=print):
+    """A grade file for Moodle's import: ``Identifier`` ("Participant <id>") and ``Grade``.
+
+    The participant id of a student comes from ``downloaded/<assignment>/participants.csv``
+    (written by :func:`collect`), else the student id itself when it is a number.
+    """
+    root = Path(root)
+    participants = {}
+    known = root / "downloaded" / assignment / "participants.csv"
+    if known.exists():
+        with open(known, newline="", encoding="utf-8") as stream:
+            participants = {r["student_id"]: r["participant_id"] for r in csv.DictReader(stream)}
+    rows, missing = [], []
+    with open(grades_csv, newline="", encoding="utf-8") as stream:
+        for row in csv.DictReader(stream):
+            if row.get("assignment") != assignment:
+                continue
+            student = row["student_id"]
+            participant = participants.get(student, student if student.isdigit() else None)
+            if participant is None:
+                missing.append(student)
+                continue
+            rows.append((f"Participant {participant}", f"{float(row['score'] or 0):.2f}"))
+    with open(out_path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["Identifier", "Grade"])
+        writer.writerows(sorted(rows, key=lambda r: (len(r[0]), r[0])))
+    log(f"wrote {out_path} for Moodle's grade import ({len(rows)} students)")
+    for student in missing:
+        log(f"  not in {out_path}: {student} (no Moodle participant id known; collect from Moodle, or add a mapping)")
+    return rows

@@ -1,0 +1,176 @@
+"""make collect (grading/collect.py): Moodle's download layout and named files into submitted/."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from grading.collect import collect, write_moodle_grades
+from nbtools import ROOT
+
+NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+def notebook(tag):
+    return NB.replace(b'"cells": []', b'"cells": [], "tag": "' + tag.encode() + b'"')
+
+
+def zip_bytes(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def course(tmp_path):
+    # Underscores and spaces in the course folder's path must not confuse anything.
+    root = tmp_path / "ML course_2026 winter"
+    (root / "downloaded" / "ex04" / "archive").mkdir(parents=True)
+    return root
+
+
+def archive(course):
+    return course / "downloaded" / "ex04" / "archive"
+
+
+def submitted(course, student, name="01_convolutions.ipynb"):
+    return course / "submitted" / student / "ex04" / name
+
+
+def run(course, **kwargs):
+    lines = []
+    counts = collect(course, "ex04", log=lines.append, **kwargs)
+    return counts, "\n".join(lines)
+
+
+def test_moodle_folders_are_filed_under_the_participant_id(course):
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    folder.mkdir()
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("gh"))
+    (folder / "02_sobel_laplace.ipynb").write_bytes(notebook("gh2"))
+    other = archive(course) / "Ada King_Lovelace_0815_assignsubmission_file_"
+    other.mkdir()
+    (other / "notebooks.zip").write_bytes(zip_bytes({"ex04/01_convolutions.ipynb": notebook("ada")}))
+    counts, log = run(course)
+    assert submitted(course, "4711").read_bytes() == notebook("gh")  # not "Hopper"
+    assert submitted(course, "4711", "02_sobel_laplace.ipynb").read_bytes() == notebook("gh2")
+    assert submitted(course, "0815").read_bytes() == notebook("ada")
+    assert counts["added"] == 3 and not (course / "submitted" / "Hopper").exists()
+    assert (submitted(course, "4711").parent / "timestamp.txt").exists()
+    with open(course / "downloaded" / "ex04" / "participants.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert {r["participant_id"]: r["full_name"] for r in rows} == {"4711": "Grace Hopper", "0815": "Ada King_Lovelace"}
+
+
+def test_moodle_s_whole_download_zip_and_a_mapping(course, tmp_path):
+    (archive(course) / "ex04-Download all submissions.zip").write_bytes(zip_bytes({
+        "Grace Hopper_4711_assignsubmission_file_/01_convolutions.ipynb": notebook("gh"),
+        "Alan Turing_42_assignsubmission_file_/handin.zip": zip_bytes({"01_convolutions.ipynb": notebook("at")}),
+    }))
+    mapping = tmp_path / "ids.csv"
+    mapping.write_text("participant_id,student_id\n4711,ghopper\nParticipant 42,aturing\n")
+    counts, log = run(course, mapping_path=mapping)
+    assert submitted(course, "ghopper").read_bytes() == notebook("gh")
+    assert submitted(course, "aturing").read_bytes() == notebook("at")
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["aturing", "ghopper"]
+
+
+def test_litter_is_skipped(course):
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    (folder / ".ipynb_checkpoints").mkdir(parents=True)
+    (folder / ".ipynb_checkpoints" / "01_convolutions-checkpoint.ipynb").write_bytes(notebook("old"))
+    (folder / "._01_convolutions.ipynb").write_bytes(b"\0\5\26\7 resource fork")
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("gh"))
+    (folder / "mac.zip").write_bytes(zip_bytes({"__MACOSX/._02_sobel_laplace.ipynb": b"fork",
+                                               "02_sobel_laplace.ipynb": notebook("gh2"),
+                                               ".ipynb_checkpoints/02_sobel_laplace-checkpoint.ipynb": notebook("x")}))
+    (archive(course) / "__MACOSX").mkdir()
+    run(course)
+    files = sorted(p.name for p in submitted(course, "4711").parent.iterdir())
+    assert files == ["01_convolutions.ipynb", "02_sobel_laplace.ipynb", "timestamp.txt"]
+
+
+def test_archive_members_outside_the_archive_are_refused(course):
+    (archive(course) / "mallory_handin.zip").write_bytes(zip_bytes({
+        "../../escaped.ipynb": notebook("evil"), "/etc/evil.ipynb": notebook("evil"),
+        "ok/01_convolutions.ipynb": notebook("fine")}))
+    counts, log = run(course)
+    assert "REFUSED mallory_handin.zip:../../escaped.ipynb: a path with '..'" in log
+    assert "REFUSED mallory_handin.zip:/etc/evil.ipynb: an absolute path" in log
+    assert submitted(course, "mallory").read_bytes() == notebook("fine")
+    assert not list(course.parent.rglob("escaped.ipynb")) and counts["refused"] == 2
+
+
+def test_unsafe_student_ids_are_refused(course, tmp_path):
+    for pid in ("1", "2"):
+        folder = archive(course) / f"Eve {pid}_{pid}_assignsubmission_file_"
+        folder.mkdir()
+        (folder / "01_convolutions.ipynb").write_bytes(notebook(pid))
+    mapping = tmp_path / "ids.csv"
+    mapping.write_text("participant_id,student_id\n1,..\n2,a/b\n")
+    counts, log = run(course, mapping_path=mapping)
+    assert "the student id '..' is not a safe folder name" in log and "'a/b' is not a safe folder name" in log
+    assert not (course / "submitted").exists() or not any((course / "submitted").iterdir())
+    assert counts["refused"] == 2
+
+
+def test_the_later_of_two_uploads_wins(course):
+    early = zipfile.ZipInfo("01_convolutions.ipynb", date_time=(2026, 11, 30, 9, 0, 0))
+    late = zipfile.ZipInfo("01_convolutions.ipynb", date_time=(2026, 11, 30, 23, 59, 0))
+    for name, info, tag in (("hopper_first.zip", early, "early"), ("hopper_second.zip", late, "late")):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as handle:
+            handle.writestr(info, notebook(tag))
+        (archive(course) / name).write_bytes(buffer.getvalue())
+    counts, log = run(course)
+    assert submitted(course, "hopper").read_bytes() == notebook("late")
+    assert "two uploads of 01_convolutions.ipynb by hopper: the later one (2026-11-30 23:59:00" in log
+
+
+def test_nothing_in_submitted_is_deleted_and_conflicts_are_reported(course):
+    by_hand = submitted(course, "hopper", "05_equivariance.ipynb")
+    by_hand.parent.mkdir(parents=True)
+    by_hand.write_bytes(notebook("by hand"))
+    submitted(course, "hopper").write_bytes(notebook("earlier"))
+    (archive(course) / "hopper_01_convolutions.ipynb").write_bytes(notebook("new"))
+    counts, log = run(course)
+    assert by_hand.read_bytes() == notebook("by hand")
+    assert submitted(course, "hopper").read_bytes() == notebook("earlier"), "a conflict keeps the file"
+    assert counts["conflicts"] == 1 and "CONFLICT" in log and "FORCE=1" in log
+    counts, log = run(course, force=True)
+    assert submitted(course, "hopper").read_bytes() == notebook("new") and counts["replaced"] == 1
+    assert by_hand.read_bytes() == notebook("by hand"), "FORCE replaces, it does not delete"
+    counts, log = run(course)
+    assert counts == {"added": 0, "unchanged": 1, "replaced": 0, "conflicts": 0, "refused": 0}
+
+
+def test_a_grade_file_for_moodle_s_import(course):
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    folder.mkdir()
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("gh"))
+    run(course)
+    grades = course / "grades.csv"
+    grades.write_text("assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+                      "late_submission_penalty,score,max_score\n"
+                      "ex04,,,4711,,,,41.5,0.0,41.5,56.0\nex04,,,hopper,,,,10.0,0.0,10.0,56.0\n")
+    lines = []
+    rows = write_moodle_grades(course, "ex04", grades, course / "grades-moodle.csv", log=lines.append)
+    assert (course / "grades-moodle.csv").read_text().splitlines() == ["Identifier,Grade", "Participant 4711,41.50"]
+    assert rows == [("Participant 4711", "41.50")] and any("hopper" in line for line in lines)
+
+
+def test_make_collect_s_command_line(course):
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    folder.mkdir()
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("gh"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "grading", "collect", "ex04", "--root", str(course)],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "collected: 1 added" in done.stdout and submitted(course, "4711").exists()
