@@ -32,7 +32,7 @@ help:
 # ---------------------------------------------------------------- set-up (idempotent)
 venv: $(STAMP) sandbox-tools
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Python 3.11 or newer is needed (found %d.%d); run make PYTHON=python3.11 ..." % v[:2])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade "pip>=24"
@@ -65,7 +65,10 @@ lab: venv
 
 # ---------------------------------------------------------------- instructors
 # JupyterLab on the whole course, with nbgrader's Formgrader (it reads ./nbgrader_config.py).
+# Formgrader's Release and Collect need the exchange folder (nbgrader_config.py: Exchange.root) to
+# exist, writable by everyone as nbgrader expects; on a shared server it is the shared one.
 instructor: venv
+	@mkdir -p exchange && chmod 0777 exchange
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 # ---------------------------------------------------------------- checks

@@ -1,0 +1,180 @@
+"""The nbgrader exchange on a shared server, with real, separate Unix accounts.
+
+As on a JupyterHub: an instructor and two students, each a throwaway account (``useradd``),
+share an exchange folder that does not exist before the instructor's first release.
+
+1. The instructor releases ex04.
+2. Each student fetches it, works (the instructor's solutions typed in, for one of them) and submits.
+3. The instructor collects, runs ``python -m grading autograde`` (the sandbox as an ordinary
+   user), writes feedback and releases it.
+4. Each student fetches their feedback.
+
+Checked on the way: the exchange is created with the permissions nbgrader needs; one student
+cannot list the submissions (nor so find the other's) and cannot read the other's home or the
+instructor's course folder (source/, the gradebook, the autograded notebooks).
+
+Needs root (to create the accounts), which CI has; skipped otherwise.
+"""
+
+import os
+import pwd
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import nbformat
+
+from nbtools import ASSIGNMENT, BIN, make_course, nbgrader_meta, notebook_names
+from test_grading_cases import instructor_answers
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None or shutil.which("bwrap") is None,
+                       reason="needs root (throwaway accounts) and bubblewrap"),
+]
+
+COURSE = "dl-ex04-cnn"
+NOTEBOOK = "01_convolutions"  # one notebook keeps the cycle short; every step is the same for six
+
+
+class Account:
+    def __init__(self, name, home):
+        self.name, self.home = name, home
+        subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", name],
+                       check=True)
+        home.mkdir(parents=True)
+        entry = pwd.getpwnam(name)
+        self.uid, self.gid = entry.pw_uid, entry.pw_gid
+        os.chown(home, self.uid, self.gid)
+        home.chmod(0o700)
+
+    def run(self, *command, cwd=None, check=True):
+        """Run a command as this account, with no rights of root left.
+
+        The interpreter of the course's venv may live under /root (0700 here): the command sees a
+        private /root that holds only that interpreter, read-only; everything else is the machine.
+        """
+        prefix = Path(sys.base_prefix).resolve()
+        wrapper = ["bwrap", "--dev-bind", "/", "/", "--tmpfs", "/root"]
+        for parent in reversed(prefix.parents[:-1]):  # traversable, as /root is not
+            if parent.is_relative_to("/root"):
+                wrapper += ["--perms", "0755", "--dir", str(parent)]
+        wrapper += ["--ro-bind", str(prefix), str(prefix), "--chdir", str(cwd or self.home), "--",
+                   "setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups",
+                   "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        env = {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "LANG": "C.UTF-8",
+               "PATH": f"{BIN}:/usr/bin:/bin", "JUPYTER_PLATFORM_DIRS": "1"}
+        done = subprocess.run(wrapper + [str(c) for c in command], env=env, capture_output=True, text=True,
+                              timeout=1200)
+        if check:
+            assert done.returncode == 0, f"{self.name}: {' '.join(map(str, command))}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        return done
+
+    def can_read(self, path):
+        probe = ("import os, sys\np = sys.argv[1]\ntry:\n    os.listdir(p) if os.path.isdir(p) else open(p, 'rb').read(1)\n"
+                 "    print('READ')\nexcept OSError as e:\n    print('DENIED', e.errno)\n")
+        return "READ" in self.run(BIN / "python", "-c", probe, path, check=False).stdout
+
+
+@pytest.fixture(scope="module")
+def server():
+    # Not under pytest's temporary folder: that is private to root (0700), as a Hub's /home is not.
+    base = Path(tempfile.mkdtemp(prefix="ex04-hub-", dir="/tmp"))
+    base.chmod(0o755)
+    tag = secrets.token_hex(3)
+    accounts = {}
+    try:
+        for role in ("teacher", "alice", "bob"):
+            accounts[role] = Account(f"ex04{role[:3]}{tag}", base / "home" / role)
+        (base / "home").chmod(0o755)
+        # As the README says for a Hub: the admin gives the instructor a folder; the exchange in
+        # it appears with the first release.
+        exchange = base / "srv" / "nbgrader" / "exchange"
+        exchange.parent.mkdir(parents=True)
+        exchange.parent.parent.chmod(0o755)
+        exchange.parent.chmod(0o755)
+        os.chown(exchange.parent, accounts["teacher"].uid, accounts["teacher"].gid)
+        yield {"base": base, "exchange": exchange, **accounts}
+    finally:
+        for account in accounts.values():
+            subprocess.run(["pkill", "-KILL", "-u", account.name], capture_output=True)
+            subprocess.run(["userdel", account.name], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _nbgrader(account, *args, cwd=None):
+    return account.run(BIN / "nbgrader", *args, cwd=cwd)
+
+
+def test_the_whole_exchange_cycle_with_separate_accounts(server):
+    teacher, alice, bob, exchange = server["teacher"], server["alice"], server["bob"], server["exchange"]
+    course = teacher.home / "course"
+    course.mkdir()
+    make_course(course, extra_config=f'c.Exchange.root = "{exchange}"\n')
+    for path in [course, *course.rglob("*")]:
+        os.lchown(path, teacher.uid, teacher.gid)
+    # One notebook of the assignment: the others go through the same steps.
+    for other in notebook_names():
+        if other != NOTEBOOK:
+            (course / "source" / ASSIGNMENT / f"{other}.ipynb").unlink()
+
+    # 1. The instructor releases; the exchange is created on first use.
+    _nbgrader(teacher, "generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    assert not exchange.exists()
+    _nbgrader(teacher, "release_assignment", ASSIGNMENT, cwd=course)
+    mode = stat.S_IMODE(exchange.stat().st_mode)
+    assert mode == 0o1777 or mode == 0o777, oct(mode)
+    inbound = exchange / COURSE / "inbound"
+    assert stat.S_IMODE(inbound.stat().st_mode) & 0o007 == 0o003, "others may write into inbound, not list it"
+
+    # 2. Each student fetches, works and submits.
+    flags = [f"--course={COURSE}", f"--Exchange.root={exchange}"]
+    for student, answers in ((alice, instructor_answers(NOTEBOOK)), (bob, {})):
+        _nbgrader(student, "fetch_assignment", ASSIGNMENT, *flags)
+        path = student.home / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            gid = nbgrader_meta(cell).get("grade_id")
+            if nbgrader_meta(cell).get("solution") and gid in answers:
+                cell.source = answers[gid]
+        worked = student.home / "worked.ipynb"
+        nbformat.write(nb, str(worked))
+        os.chown(worked, student.uid, student.gid)
+        student.run("cp", worked, path)
+        _nbgrader(student, "submit", ASSIGNMENT, *flags)
+
+    # Bob cannot list the submissions, so cannot find Alice's; nor read her home or the course.
+    assert not bob.can_read(inbound)
+    assert not bob.can_read(alice.home / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    assert not bob.can_read(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    assert alice.can_read(alice.home / ASSIGNMENT / f"{NOTEBOOK}.ipynb"), "the probe can read where it may"
+
+    # 3. The instructor collects, autogrades (sandboxed, as an ordinary user), releases feedback.
+    _nbgrader(teacher, "collect", ASSIGNMENT, cwd=course)
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted([alice.name, bob.name])
+    graded = teacher.run(BIN / "python", "-m", "grading", "autograde", ASSIGNMENT, cwd=course)
+    assert "0 failed" in graded.stdout, graded.stdout[-3000:]
+    _nbgrader(teacher, "generate_feedback", ASSIGNMENT, cwd=course)
+    _nbgrader(teacher, "release_feedback", ASSIGNMENT, cwd=course)
+    for private in ("gradebook.db", f"autograded/{alice.name}/{ASSIGNMENT}/{NOTEBOOK}.ipynb",
+                    f"feedback/{alice.name}/{ASSIGNMENT}/{NOTEBOOK}.html"):
+        assert not bob.can_read(course / private), private
+
+    # 4. Each student fetches their own feedback, and it shows their own score.
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {s: gb.find_submission(ASSIGNMENT, s).code_score for s in (alice.name, bob.name)}
+    assert scores[alice.name] == 8.0 and scores[bob.name] == 0.0, scores
+    for student in (alice, bob):
+        _nbgrader(student, "fetch_feedback", ASSIGNMENT, *flags)
+        found = list((student.home / ASSIGNMENT / "feedback").rglob(f"{NOTEBOOK}.html"))
+        assert len(found) == 1, found
+        html = found[0].read_text()
+        assert f"{scores[student.name]:g}" in html
