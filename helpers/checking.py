@@ -139,6 +139,7 @@ def _not_numeric_message(name, value, array) -> str:
 
 def _student_array(got, name) -> np.ndarray:
     """Turn a student's result into a numeric array, or fail with the reason."""
+    __tracebackhide__ = True  # IPython shows the student's call, not this helper's frames
     if got is None:
         raise AssertionError(_missing_return_message(name))
     original = got
@@ -483,7 +484,16 @@ def _mismatch_details(got, expected, got_values, expected_values, mismatch) -> l
     return lines
 
 
-def _value_message(name, got, expected, rtol, atol):
+def _known_mistake(got, likely_mistakes, rtol, atol):
+    """The description of the first known mistake whose result ``got`` equals, or None."""
+    for description, result in (likely_mistakes or {}).items():
+        result = np.asarray(result)
+        if result.shape == got.shape and np.allclose(got, result, rtol=rtol, atol=atol):
+            return f"It equals {description}."
+    return None
+
+
+def _value_message(name, got, expected, rtol, atol, likely_mistakes=None):
     """Explain how the values differ, or return None when they match."""
     non_finite = _non_finite_message(name, got, expected)
     if non_finite:
@@ -503,7 +513,8 @@ def _value_message(name, got, expected, rtol, atol):
         lines = integer_lines
     else:
         lines = [f"{name} has the expected shape {_format_shape(got.shape)} but different values."]
-        pattern = _likely_pattern(got_values, expected_values, rtol, atol)
+        pattern = (_known_mistake(got_values, likely_mistakes, rtol, atol)
+                   or _likely_pattern(got_values, expected_values, rtol, atol))
         if pattern:
             lines.append(pattern)
     lines += _mismatch_details(got, expected, got_values, expected_values, mismatch)
@@ -517,6 +528,7 @@ def _value_message(name, got, expected, rtol, atol):
 
 def _student_number(got, name):
     """Turn a student's result into one Python number, or fail with the reason."""
+    __tracebackhide__ = True  # IPython shows the student's call, not this helper's frames
     if got is None:
         raise AssertionError(_missing_return_message(name))
     if isinstance(got, (bool, np.bool_)):
@@ -544,6 +556,7 @@ def _student_number(got, name):
 
 
 def _fail_not_number(name, description, hint=""):
+    __tracebackhide__ = True  # IPython shows the student's call, not this helper's frames
     raise AssertionError(f"{name} is {description}, but a single number was expected.{hint}")
 
 
@@ -580,7 +593,7 @@ def _numbers_match(got, expected, rtol, atol) -> bool:
 
 
 def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hint=None,
-                array_only=True):
+                array_only=True, likely_mistakes=None):
     """Check an array against a reference and explain any difference.
 
     Introduced in notebook 01_convolutions.
@@ -613,6 +626,11 @@ def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hin
     array_only : bool, optional
         Refuse a list or tuple (the default): the notebooks' functions promise
         arrays, and code that indexes the result as ``Y[i, j]`` fails on a list.
+    likely_mistakes : dict of str to array_like, optional
+        What known mistakes would return, by a description that completes
+        "It equals ...", e.g. ``{"the correlation (the kernel was not flipped)":
+        correlate2d(X, K)}``. A result equal to one of them is named before the
+        generic patterns.
 
     Returns
     -------
@@ -639,6 +657,7 @@ def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hin
     Where they differ:
       [1, 1]: expected 5, got 4
     """
+    __tracebackhide__ = True  # IPython shows the student's call, not this helper's frames
     expected_array = _reference_array(expected)
     if array_only and isinstance(got, (list, tuple)):
         raise AssertionError(
@@ -652,7 +671,7 @@ def check_array(got, expected, name="result", *, rtol=1e-6, atol=1e-8, shape_hin
         )
     # Subtracting inf from inf and the like must not raise a RuntimeWarning.
     with np.errstate(all="ignore"):
-        message = _value_message(name, got_array, expected_array, rtol, atol)
+        message = _value_message(name, got_array, expected_array, rtol, atol, likely_mistakes)
     if message is not None:
         raise AssertionError(message)
 
@@ -697,6 +716,7 @@ def check_scalar(got, expected, name="result", *, rtol=1e-9, atol=0.0):
         ...
     AssertionError: output_size(5, 3) is 4 but should be 3.
     """
+    __tracebackhide__ = True  # IPython shows the student's call, not this helper's frames
     number = _student_number(got, name)
     reference = _reference_number(expected)
     if not _numbers_match(number, reference, rtol, atol):
@@ -743,6 +763,7 @@ def check_shape(got, expected_shape, name="result", *, shape_hint=None):
     AssertionError: Y has shape (4, 4) but should have (3, 3).
     Each side is 1 too long: padding that was not asked for, or a loop that runs too far?
     """
+    __tracebackhide__ = True  # IPython shows the student's call, not this helper's frames
     wanted_shape = _normalise_shape(expected_shape)
     got_array = _student_array(got, name)
     if got_array.shape != wanted_shape:

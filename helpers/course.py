@@ -61,7 +61,51 @@ def setup_notebook(seed=DEFAULT_SEED, *, use_torch=True):
         # notebook 06 in 64 s instead of 1 s.
         torch.set_num_threads(1)
         torch.use_deterministic_algorithms(True, warn_only=True)
+    _show_checks_without_helper_frames()
     return np.random.default_rng(seed)
+
+
+_HELPERS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _without_helper_frames(tb):
+    """The traceback ``tb`` without the frames of this package (rebuilt; the original is kept)."""
+    import types
+
+    kept = []
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_HELPERS_DIR + os.sep):
+            kept.append(tb)
+        tb = tb.tb_next
+    trimmed = None
+    for entry in reversed(kept):
+        trimmed = types.TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return trimmed
+
+
+def _show_checks_without_helper_frames():
+    """In IPython, a failed visible check shows the student's call and the message, no helper code.
+
+    IPython always prints the innermost frame, so ``__tracebackhide__`` alone would still show the
+    line of ``helpers/checking.py`` that raised. Only AssertionErrors raised inside this package
+    are shortened; every other error keeps its whole traceback.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(shell, etype, value, tb, tb_offset=None):
+        last = tb
+        while last is not None and last.tb_next is not None:
+            last = last.tb_next
+        inside = last is not None and os.path.abspath(last.tb_frame.f_code.co_filename).startswith(_HELPERS_DIR + os.sep)
+        shell.showtraceback((etype, value, _without_helper_frames(tb) if inside else tb), tb_offset=tb_offset)
+
+    shell.set_custom_exc((AssertionError,), show)
 
 
 def pick_device():

@@ -551,3 +551,41 @@ def test_check_numpy_only_lets_the_functions_own_errors_through():
 
     with pytest.raises(ValueError, match="bad input"):
         check_numpy_only(broken, 1)
+
+
+def test_a_missing_or_partial_flip_is_named_not_called_an_offset():
+    # The visible check of conv2d in notebook 01: an image without a pattern, so that each
+    # mistake has a result of its own, which the check names before any generic pattern.
+    import scipy.signal
+
+    X = np.array([[3, 1, 4, 1], [5, 9, 2, 6], [5, 3, 5, 8]])
+    K = np.array([[1, 2], [3, 4]])
+    mistakes = {"no flip": scipy.signal.correlate2d(X, K, mode="valid"),
+                "rows only": scipy.signal.correlate2d(X, K[::-1], mode="valid"),
+                "columns only": scipy.signal.correlate2d(X, K[:, ::-1], mode="valid")}
+    expected = scipy.signal.convolve2d(X, K, mode="valid")
+    for description, result in mistakes.items():
+        with pytest.raises(AssertionError) as error:
+            check_array(result, expected, name="conv2d", likely_mistakes=mistakes)
+        assert f"It equals {description}." in str(error.value) and "offset" not in str(error.value)
+    # On the old test image, a linear ramp, a missing flip looked like a constant offset.
+    ramp = np.arange(12).reshape(3, 4)
+    with pytest.raises(AssertionError, match="constant offset"):
+        check_array(scipy.signal.correlate2d(ramp, K, mode="valid"), scipy.signal.convolve2d(ramp, K, mode="valid"))
+    check_array(expected, expected, likely_mistakes=mistakes)  # right is right
+
+
+@pytest.mark.parametrize("preamble", [True, False])
+def test_a_failed_check_shows_the_student_s_call_not_helper_code(preamble):
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = ("import numpy as np, helpers\nfrom helpers.checking import check_array\n"
+            + ("helpers.setup_notebook(use_torch=False)\n" if preamble else "")
+            + "check_array(np.array([1, 2]), [1, 3], name='f(x)')")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, kernel_name="python3", allow_errors=True).execute()
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(nb.cells[0].outputs[-1]["traceback"]))
+    assert "check_array(np.array([1, 2]), [1, 3], name='f(x)')" in shown and "expected 3, got 2" in shown
+    # Without the course preamble IPython shows the helper's lines: the test can fail.
+    assert ("checking.py" in shown) == (not preamble), shown

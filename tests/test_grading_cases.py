@@ -107,3 +107,14 @@ def test_a_version_3_file_is_graded_as_nbgrader_shows_it(tmp_path):
     path.write_text(json.dumps(document))
     result = grade_notebook(SOURCE / f"{name}.ipynb", path)
     assert not any(t["passed"] for t in result["tests"].values())
+
+
+def test_conv2d_without_the_flip_is_told_so(tmp_path):
+    from grading.engine import grade_notebook
+
+    name = "01_convolutions"
+    answers = instructor_answers(name)
+    answers["conv2d"] = "def conv2d(X, K):\n    return corr2d(X, K)\n"
+    result = grade_notebook(SOURCE / f"{name}.ipynb", submission(name, answers, tmp_path / "a.ipynb"))
+    message = result["tests"]["test_conv2d"]["message"]
+    assert "the kernel was not flipped" in message and "offset" not in message, message

@@ -178,11 +178,22 @@ def conv2d(student):
     """conv2d against SciPy's convolve2d, with kernels that show a missing or partial flip."""
     X_sheet, kernels = _sheet()
     with visible("conv2d matches SciPy's convolve2d"):
-        # A kernel without any symmetry: flipping one axis only (or none) gives another result.
-        ramp = np.arange(12).reshape(3, 4)
+        # A kernel without any symmetry on an image without a pattern: no flip, or a flip of one
+        # axis only, each gives a result of its own, named in the message.
+        X_test = np.array([[3, 1, 4, 1], [5, 9, 2, 6], [5, 3, 5, 8]])
         K_asym = np.array([[1, 2], [3, 4]])
-        _check_array(student.conv2d(ramp, K_asym), scipy.signal.convolve2d(ramp, K_asym, mode="valid"),
-                     name="conv2d(3x4 ramp, [[1, 2], [3, 4]])", hint="conv2d is valid mode with stride 1, like corr2d.")
+        got = student.conv2d(X_test, K_asym)
+        for kernel, mistake in [(K_asym, "the correlation with the kernel as given: the kernel was not flipped"),
+                                (K_asym[::-1], "the correlation with the kernel flipped upside down only: flip it "
+                                               "left to right as well"),
+                                (K_asym[:, ::-1], "the correlation with the kernel flipped left to right only: flip it "
+                                                  "upside down as well")]:
+            wrong = scipy.signal.correlate2d(X_test, kernel, mode="valid")
+            if isinstance(got, np.ndarray) and got.shape == wrong.shape and np.allclose(got, wrong):
+                raise Failed(f"conv2d(X_test, [[1, 2], [3, 4]]) has the expected shape but different values. "
+                             f"It equals {mistake}.")
+        _check_array(got, scipy.signal.convolve2d(X_test, K_asym, mode="valid"),
+                     name="conv2d(X_test, [[1, 2], [3, 4]])", hint="conv2d is valid mode with stride 1, like corr2d.")
         for name, K in kernels.items():
             _check_array(student.conv2d(X_sheet, K), scipy.signal.convolve2d(X_sheet, K, mode="valid"),
                          name=f"conv2d(X, {name})")
