@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSIGNMENT := ex04
+TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 # nbgrader shells out to alembic, which lives in the venv.
 export PATH := $(abspath $(BIN)):$(PATH)
 # Use the platformdirs layout and silence jupyter_core's notice about migrating to it.
@@ -36,6 +38,11 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Python 3.11 or newer is needed (found %d.%d); run make PYTHON=python3.11 ..." % v[:2])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade "pip>=24"
+	# Linux without an NVIDIA GPU: PyTorch's CPU build (about 200 MB) from PyTorch's own index,
+	# not PyPI's CUDA build (several GB). torch==2.13.0 in requirements.txt accepts 2.13.0+cpu.
+	@if [ "$$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null 2>&1 && ! $(BIN)/python -c "import torch" 2>/dev/null; then \
+		$(BIN)/python -m pip install -qq --no-deps --retries 1 --timeout 15 --index-url $(TORCH_CPU_INDEX) "torch==$(TORCH_VERSION)+cpu" \
+		|| echo "NOTE: PyTorch's CPU index ($(TORCH_CPU_INDEX)) is not reachable: torch comes from the default index instead (on Linux that may be the CUDA build, several GB)"; fi
 	# The lock is complete, so nothing beyond it is resolved: jsonschema's optional IRI checker
 	# (rfc3987-syntax) would otherwise come in and add 3 s to every nbformat import.
 	$(BIN)/python -m pip install -qq --no-deps -r requirements.txt

@@ -171,15 +171,52 @@ class TrustedResults(CoursePreprocessor):
                     outcome = {"passed": False, "kind": "error", "phase": "hidden", "check": "",
                                "message": "this cell has no trusted test; tell your instructor"}
                 cell.outputs = trusted_outputs(outcome)
+        nb.cells = with_grading_guides(nb.cells, Path(self.course_root) / "source" / info["assignment"]
+                                       / f"{info['notebook']}.ipynb")
         return nb, resources
 
 
+GUIDE_KEY = "ex04_grading_guide"
+
+
+def with_grading_guides(cells, source_path):
+    """``cells`` with the source's model answer and grading guide after each written answer.
+
+    Formgrader shows the autograded notebook: the grader then reads the guide right below the
+    student's answer. The cells carry ``metadata.ex04_grading_guide`` and no nbgrader metadata
+    (nbgrader ignores them); :class:`MarkManualGrading` removes them from the feedback.
+    """
+    import nbformat
+
+    guides = {}
+    for cell in nbformat.read(str(source_path), as_version=4).cells:
+        meta = _meta(cell)
+        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+            guides[meta.get("grade_id")] = cell.source
+    out = []
+    for cell in cells:
+        if cell.get("metadata", {}).get(GUIDE_KEY):
+            continue  # a guide from an earlier run, or one a student planted: rebuilt here
+        out.append(cell)
+        gid = _meta(cell).get("grade_id")
+        if cell.cell_type == "markdown" and gid in guides:
+            guide = nbformat.v4.new_markdown_cell(
+                "<div style=\"border-left: 4px solid #c60; padding-left: 1em\">\n\n"
+                f"**For the grader only** (not in the student's feedback): the model answer and grading guide of "
+                f"`{gid}`.\n\n{guides[gid]}\n\n</div>")
+            guide.metadata[GUIDE_KEY] = True
+            out.append(guide)
+    return out
+
+
 class MarkManualGrading(CoursePreprocessor):
-    """In feedback, say so under a written answer that no person has graded yet."""
+    """In feedback: no grading guides, and a note under a written answer that no person has graded yet."""
 
     def preprocess(self, nb, resources):
         from nbgrader.api import Gradebook, MissingEntry
 
+        # The grader's model answers and guides never reach the student, whatever happens below.
+        nb.cells = [cell for cell in nb.cells if not cell.get("metadata", {}).get(GUIDE_KEY)]
         info = resources["nbgrader"]
         waiting = set()
         with Gradebook(info["db_url"]) as gradebook:

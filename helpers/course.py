@@ -62,7 +62,64 @@ def setup_notebook(seed=DEFAULT_SEED, *, use_torch=True):
         torch.set_num_threads(1)
         torch.use_deterministic_algorithms(True, warn_only=True)
     _show_checks_without_helper_frames()
+    _store_photos_as_jpeg()
     return np.random.default_rng(seed)
+
+
+#: A figure whose images hold at least this many pixels in all is a photo: stored as JPEG.
+PHOTO_PIXELS = 50_000
+#: JPEG quality of photo figures (Pillow's scale): sharp to the eye, a fifth of the PNG's size.
+JPEG_QUALITY = 88
+
+
+def is_photo_figure(fig):
+    """True for a Matplotlib figure that mostly shows photographs (many image pixels)."""
+    pixels = 0
+    for ax in fig.axes:
+        for image in ax.get_images():
+            array = image.get_array()
+            if array is not None and np.ndim(array) >= 2:
+                pixels += int(np.shape(array)[0]) * int(np.shape(array)[1])
+    return pixels >= PHOTO_PIXELS
+
+
+def _store_photos_as_jpeg():
+    """In IPython, show photo figures as JPEG and every other figure as PNG, as before.
+
+    Photos in PNG make a notebook of figures several MB; as JPEG they keep their look at a
+    fraction of the size. Line plots, small arrays and text stay PNG, where JPEG would blur them.
+    The same figure always gives the same bytes, so regenerated notebooks do not change.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+        from matplotlib.figure import Figure
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatters = shell.display_formatter.formatters
+    png, jpeg = formatters["image/png"], formatters["image/jpeg"]
+    try:
+        as_png = png.lookup_by_type(Figure)
+    except KeyError:
+        return  # not the inline backend: nothing is stored
+    if getattr(as_png, "_ex04", False):
+        return  # set up already (the preamble ran twice)
+
+    def png_unless_photo(fig):
+        return None if is_photo_figure(fig) else as_png(fig)
+
+    def jpeg_if_photo(fig):
+        if not is_photo_figure(fig):
+            return None
+        return print_figure(fig, "jpeg", bbox_inches="tight", pil_kwargs={"quality": JPEG_QUALITY, "optimize": True})
+
+    png_unless_photo._ex04 = True
+    png.for_type(Figure, png_unless_photo)
+    jpeg.for_type(Figure, jpeg_if_photo)
+    jpeg.enabled = True
 
 
 _HELPERS_DIR = os.path.dirname(os.path.abspath(__file__))

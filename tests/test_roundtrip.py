@@ -365,3 +365,21 @@ def test_a_second_run_grades_nothing_again(course):
     assert run.returncode == 0, run.stdout[-3000:]
     assert " 0 to grade" in run.stdout
     test_every_graded_cell_scores_exactly_as_expected(course)
+
+
+def test_grading_guides_are_next_to_the_answer_for_the_grader_and_never_in_feedback(course):
+    root = course["root"]
+    nbgrader("generate_feedback", ASSIGNMENT, cwd=root)
+    for name in notebook_names():
+        source = read(root / "source" / ASSIGNMENT / f"{name}.ipynb")
+        guides = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
+                  if c.cell_type == "markdown" and nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade")}
+        assert guides, name
+        graded = read(root / "autograded" / "untouched" / ASSIGNMENT / f"{name}.ipynb").cells
+        for gid, guide in guides.items():
+            at = next(i for i, c in enumerate(graded) if nbgrader_meta(c).get("grade_id") == gid)
+            assert guide in graded[at + 1].source and "For the grader only" in graded[at + 1].source
+        for student in ("instructor", "untouched"):
+            html = (root / "feedback" / student / ASSIGNMENT / f"{name}.html").read_text()
+            text = BeautifulSoup(html, "html.parser").get_text()
+            assert "For the grader only" not in text and "Model answer" not in text, (student, name)
