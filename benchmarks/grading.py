@@ -10,6 +10,7 @@ ones (a crafted case of each notebook), blank ones (the release as handed out), 
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -69,15 +70,21 @@ def grade(root, workers):
     seconds = time.perf_counter() - start
     if run.returncode:
         print(run.stdout[-2000:], run.stderr[-2000:])
+    summary = next((line for line in run.stdout.splitlines() if line.startswith("summary:")), "")
+    stages = re.search(r"graded now in (.*?), .*recorded them in (.*)$", summary)
+    if stages:
+        print(f"    stages: grading (sandboxes and trusted tests) {stages.group(1)}, nbgrader's recording {stages.group(2)}, "
+              f"start-up and pre-flight the rest of {seconds:.0f} s")
     return seconds
 
 
 def per_notebook(root, student):
-    """Seconds per notebook and per test of one student's cached results."""
+    """Seconds per notebook: set-ups (start, imports, the student's cells) and each test."""
     rows = {}
     for path in sorted((root / ".grading" / ASSIGNMENT / student).glob("*.json")):
-        tests = json.loads(path.read_text())["result"]["tests"]
-        rows[path.stem] = {gid: t["seconds"] for gid, t in tests.items()}
+        result = json.loads(path.read_text())["result"]
+        setups = {f"set-up ({s['policy']})": s["seconds"] for s in result.get("setups", [])}
+        rows[path.stem] = {**setups, **{gid: t["seconds"] for gid, t in result["tests"].items()}}
     return rows
 
 

@@ -53,12 +53,17 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     print(f"recording grades: {' '.join(command[1:])}", flush=True)
     # SQLAlchemy warns about nbgrader's own session handling for a student without notebooks.
     env = dict(os.environ, PYTHONWARNINGS="ignore:Object of type")
+    import time
+
+    recording_started = time.monotonic()
     done = subprocess.run(command, cwd=root, env=env)
+    recording_seconds = time.monotonic() - recording_started
     jobs.write_not_graded_notes(root, assignment, {s: v for s, v in not_graded.items() if student in (None, s)},
                                 {job[0] for job in todo})
     set_aside_count = sum(len(lines) for lines in not_graded.values())
     print(f"summary: {counts['graded']} notebooks graded now in {jobs._duration(counts['seconds'])}, "
-          f"{counts['cached']} from earlier runs, {counts['failed']} failed, {set_aside_count} not graded")
+          f"{counts['cached']} from earlier runs, {counts['failed']} failed, {set_aside_count} not graded; "
+          f"nbgrader recorded them in {jobs._duration(recording_seconds)}")
     for failed_student, notebook, reason in counts["failures"]:
         print(f"  FAILED {failed_student}/{notebook}: {reason} (run make autograde again; tell the course's maintainers)")
     for lines in not_graded.values():
