@@ -215,6 +215,20 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
             raise
 
 
+def expected_seconds(notebook):
+    """A notebook's time budget: the sum of its tests' limits (a rough guide to its grading time)."""
+    from grading import ex04
+    from grading.engine import DEFAULT_TEST_SECONDS
+    from grading.framework import registered
+
+    try:
+        module = ex04.load(notebook)
+    except Exception:
+        return 0.0
+    budgets = getattr(module, "SECONDS", {})
+    return sum(budgets.get(gid, DEFAULT_TEST_SECONDS) for (name, gid) in registered(notebook) if name == notebook)
+
+
 def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None, scheduler=None):
     """Grade every job whose result is not cached yet, ``workers`` at a time; returns a summary.
 
@@ -235,6 +249,8 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     import multiprocessing
 
     todo = [job for job in jobs if cached(root, assignment, *job, sandboxed) is None]
+    # The longest jobs first, so that no worker is left with a long one while the others are idle.
+    todo.sort(key=lambda job: -expected_seconds(job[1]))
     workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo) or 1))
     print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade, "
           + (f"on the Dask cluster at {scheduler}" if scheduler else f"{workers} at a time"), file=out, flush=True)

@@ -111,3 +111,6 @@ def test_instructor_gets_a_working_formgrader(instructor):
     assert "Manage Assignments" in page
     assignments = _get(instructor, "/formgrader/api/assignments")
     assert "ex04" in [a["name"] for a in assignments]
+    # Release and Collect need the exchange folder: make instructor creates it, writable by all.
+    exchange = ROOT / "exchange"
+    assert exchange.is_dir() and exchange.stat().st_mode & 0o777 == 0o777
