@@ -45,7 +45,7 @@ def interactive_or_static(plot, static, environ=None, **controls):
     plot : callable
         Draws one figure from keyword arguments (and calls ``plt.show()``).
     static : dict
-        Keyword arguments for the single static figure.
+        Keyword arguments for the single static figure, and the setting the controls start at.
     environ : mapping, optional
         Passed to :func:`frontend_attached`.
     **controls
@@ -62,6 +62,15 @@ def interactive_or_static(plot, static, environ=None, **controls):
         from IPython.display import display
 
         widget = ipywidgets.interactive(plot, **controls)
+        # The sliders start where the text (and the static figure) is, not in the middle of
+        # their range; a setting a control cannot take leaves that control as it was.
+        for control in widget.kwargs_widgets:
+            name = getattr(control, "_kwarg", None)
+            if name in static:
+                try:
+                    control.value = static[name]
+                except Exception:
+                    pass
         display(widget)
         return widget
     plot(**static)

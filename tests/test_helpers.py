@@ -228,6 +228,15 @@ def test_interactive_or_static_builds_sliders_with_a_front_end():
     assert calls[-1] == 2
 
 
+def test_sliders_start_at_the_static_setting_not_mid_range():
+    # 05's error map started at x = y = 0 (all black) while the text described x = -12, y = 20.
+    widget = widgets.interactive_or_static(lambda x=0, y=0, mode="circular": None,
+                                           static={"x": -12, "y": 20, "mode": "zero"},
+                                           environ={"EX04_INTERACTIVE": "1"}, x=(-32, 32), y=(-32, 32),
+                                           mode=["circular", "zero"])
+    assert widget.kwargs == {"x": -12, "y": 20, "mode": "zero"}
+
+
 def test_kernel_editor_draws_the_initial_kernel_without_front_end():
     calls = []
     result = widgets.kernel_editor(calls.append, [[0, 1, 0], [1, -4, 1], [0, 1, 0]], environ={})
