@@ -90,15 +90,12 @@ def _store_photos_as_jpeg():
     fraction of the size. Line plots, small arrays and text stay PNG, where JPEG would blur them.
     The same figure always gives the same bytes, so regenerated notebooks do not change.
     """
-    try:
-        from IPython import get_ipython
-        from IPython.core.pylabtools import print_figure
-        from matplotlib.figure import Figure
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = _ipython_shell()
     if shell is None:
         return
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
     formatters = shell.display_formatter.formatters
     png, jpeg = formatters["image/png"], formatters["image/jpeg"]
     try:
@@ -125,6 +122,15 @@ def _store_photos_as_jpeg():
 _HELPERS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+def _ipython_shell():
+    """The running IPython shell (a notebook's kernel), or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def _without_helper_frames(tb):
     """The traceback ``tb`` without the frames of this package (rebuilt; the original is kept)."""
     import types
@@ -147,11 +153,7 @@ def _show_checks_without_helper_frames():
     line of ``helpers/checking.py`` that raised. Only AssertionErrors raised inside this package
     are shortened; every other error keeps its whole traceback.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = _ipython_shell()
     if shell is None:
         return
 
