@@ -173,12 +173,8 @@ class Collector:
         """Moodle's whole download as one zip: its first folder level are the students."""
         for member in members:
             where = f"{zip_name}:{member.filename}"
-            why = unsafe_member(member.filename)
-            if why:
-                self.refuse(f"{where}: {why}")
-                continue
-            parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-            if is_junk(parts):
+            parts = self._member_parts(member, where)
+            if parts is None:
                 continue
             match = MOODLE_FOLDER.match(parts[0]) if len(parts) > 1 else None
             if not match:
@@ -206,12 +202,8 @@ class Collector:
         with archive:
             for member in archive.infolist():
                 inner = f"{where}:{member.filename}"
-                why = unsafe_member(member.filename)
-                if why:
-                    self.refuse(f"{inner}: {why}")
-                    continue
-                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-                if member.is_dir() or not parts or is_junk(parts):
+                parts = self._member_parts(member, inner)
+                if parts is None:
                     continue
                 if not parts[-1].lower().endswith(".ipynb"):
                     self.log(f"skipped {inner}: not a notebook")
@@ -219,6 +211,17 @@ class Collector:
                 content = self._member_bytes(archive, member, inner)
                 if content is not None:
                     self._add(student, parts[-1], content, _member_time(member), inner)
+
+    def _member_parts(self, member, where):
+        """The path parts of an archive member worth reading, or None (refused, litter or a folder)."""
+        why = unsafe_member(member.filename)
+        if why:
+            self.refuse(f"{where}: {why}")
+            return None
+        parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+        if member.is_dir() or not parts or is_junk(parts):
+            return None
+        return parts
 
     def _member_bytes(self, archive, member, where):
         if member.file_size > MAX_UPLOAD_BYTES:

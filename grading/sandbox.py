@@ -342,8 +342,10 @@ class Session:
         ----------
         modules : list of str
             Modules of this package that the test needs beside the policy's fixtures (its
-            references). Their source is sent to the copy only: neither the set-up process nor
-            the copy of another test ever holds them, and no file of them is in the sandbox.
+            references). Their source goes over the channel to the copy, and no file of them is
+            in the sandbox. Code that the student's cells left running (a thread, a process)
+            could read it off the channel and keep it for later tests: the order of
+            :func:`grading.engine.test_order` makes sure any later test holds it anyway.
         """
         from grading.framework import SandboxLost
 
