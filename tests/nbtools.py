@@ -160,3 +160,14 @@ def load_case(path):
 def cases(notebook):
     """{case name: case} of one notebook's crafted submissions."""
     return {p.stem: load_case(p) for p in sorted((CASES / notebook).glob("*.py"))}
+
+
+def remote_resources(soup):
+    """Addresses outside the page that a browser would fetch: scripts, styles, images, frames."""
+    found = []
+    for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
+        for element in soup.find_all(tag):
+            address = (element.get(attribute) or "").strip()
+            if address.startswith(("http://", "https://", "//")):
+                found.append(address)
+    return found

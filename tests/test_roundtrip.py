@@ -34,7 +34,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from nbtools import (ASSIGNMENT, ROOT, SOLUTION_DELIMITERS, autograded_test_cells, cases, grade_cells, make_course,
-                     nbgrader, nbgrader_meta, notebook_names, read, solution_cells)
+                     nbgrader, nbgrader_meta, notebook_names, read, remote_resources, solution_cells)
 
 pytestmark = pytest.mark.slow
 
@@ -319,7 +319,13 @@ def test_feedback_shows_results_and_visible_checks_but_no_grading_code(course):
         shown_anyway = "\n".join(c.source for c in source.cells)
         for student in ("instructor", "untouched", "edited_tests", "metadata_edits"):
             html = (root / "feedback" / student / ASSIGNMENT / f"{name}.html").read_text()
-            text = BeautifulSoup(html, "html.parser").get_text()
+            soup = BeautifulSoup(html, "html.parser")
+            text = soup.get_text()
+            # Offline, and in JupyterLab's HTML viewer (no scripts), formulas are there: MathML.
+            assert remote_resources(soup) == [], f"feedback for {student}/{name} fetches from outside"
+            assert soup.find("math") is not None
+            raw_tex = [c.get_text()[:60] for c in soup.select("div.text_cell_render") if "$" in c.get_text()]
+            assert not raw_tex, f"feedback for {student}/{name} shows raw TeX: {raw_tex[:2]}"
             leaked = [line for line in grading_lines if line in text and line not in shown_anyway]
             assert not leaked, f"feedback for {student}/{name} shows grading code: {leaked[:3]}"
             assert any(line in text for line in visible), f"feedback for {student}/{name} lost the visible tests"

@@ -1,0 +1,88 @@
+"""HTML of notebooks whose formulas need no internet: feedback files and Formgrader pages.
+
+nbconvert leaves every ``$…$`` for MathJax, which its templates (and nbgrader's) load from a
+CDN: offline, and in JupyterLab's HTML viewer, which runs no scripts, a student sees raw TeX.
+Here each formula becomes MathML when the HTML is written. Browsers draw MathML themselves, so a
+feedback file shows its formulas anywhere: from disk, from an LMS, offline.
+
+Formgrader's own script calls MathJax's API, so its pages still load MathJax, from the instructor's
+Jupyter server, which serves the installed package ``jupyter-server-mathjax``
+(``templates/base/mathjax.html.j2``). Nothing is fetched from outside.
+
+``nbgrader_config.py`` installs both: :func:`markdown2html` as the Markdown filter of nbgrader's
+HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates.
+"""
+
+import html
+import os
+
+from jinja2 import pass_context
+from latex2mathml.converter import convert as latex_to_mathml
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+#: Templates that take precedence over nbconvert's: a ``mathjax`` macro that fetches nothing.
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+
+
+def nbgrader_template_dir():
+    """The folder of nbgrader's own templates (feedback, formgrade), which ours stand in front of."""
+    import nbgrader
+
+    return os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates")
+
+
+def tex_to_mathml(tex, display=False):
+    """MathML for one formula, or None where the TeX is beyond the converter.
+
+    Parameters
+    ----------
+    tex : str
+        The formula without its delimiters, e.g. ``"\\frac{a}{b}"``.
+    display : bool
+        A displayed formula (``$$…$$``, an environment) rather than one in the text.
+    """
+    try:
+        return latex_to_mathml(tex, display="block" if display else "inline")
+    except Exception:  # noqa: BLE001 - a student's TeX may be anything; it then shows as written
+        return None
+
+
+class MathMLRenderer(IPythonRenderer):
+    """nbconvert's Markdown renderer, with formulas as MathML instead of TeX for MathJax.
+
+    A formula the converter cannot read stays as the TeX that was written, between its
+    delimiters, so nothing a student wrote is lost.
+    """
+
+    def _formula(self, tex, shown, display):
+        mathml = tex_to_mathml(tex, display)
+        if mathml is None:
+            return html.escape(shown, quote=False)
+        return mathml
+
+    def block_math(self, body):
+        return self._formula(body, f"$${body}$$", display=True)
+
+    def inline_math(self, body):
+        return self._formula(body, f"${body}$", display=False)
+
+    def latex_environment(self, name, body):
+        tex = f"\\begin{{{name}}}{body}\\end{{{name}}}"
+        return self._formula(tex, tex, display=True)
+
+
+@pass_context
+def markdown2html(context, source):
+    """The ``markdown2html`` filter of nbconvert's HTML exporter, with MathML formulas.
+
+    It reads a cell's attachments and the notebook's folder from the template context, as
+    nbconvert's own filter does.
+    """
+    cell = context.get("cell", {})
+    resources = context.get("resources", {})
+    renderer = MathMLRenderer(
+        escape=False,
+        attachments=cell.get("attachments", {}),
+        path=resources.get("metadata", {}).get("path", ""),
+    )
+    return MarkdownWithMath(renderer=renderer).render(source)

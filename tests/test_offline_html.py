@@ -1,0 +1,117 @@
+"""Formulas in feedback and Formgrader HTML need no internet (grading/offline_html.py): seconds."""
+
+import glob
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbformat.v4 import new_markdown_cell, new_notebook
+from traitlets.config import Config
+
+from grading.offline_html import TEMPLATE_DIR, markdown2html, nbgrader_template_dir
+from nbtools import ROOT, remote_resources
+
+
+# nbgrader's feedback template inlines Bootstrap's CSS from here (as GenerateFeedback sets it up).
+BOOTSTRAP_CSS = str(__import__("pathlib").Path(nbgrader_template_dir()).parent / "static" / "node_modules" / "bootstrap"
+                    / "dist" / "css")
+
+
+def _exporter(template="feedback"):
+    config = Config()
+    config.HTMLExporter.extra_template_paths = [BOOTSTRAP_CSS]
+    config.HTMLExporter.template_name = template
+    config.HTMLExporter.filters = {"markdown2html": "grading.offline_html.markdown2html"}
+    config.HTMLExporter.extra_template_basedirs = [TEMPLATE_DIR, nbgrader_template_dir()]
+    return HTMLExporter(config=config)
+
+
+def _html(markdown, exporter=None):
+    nb = new_notebook(cells=[new_markdown_cell(markdown)])
+    resources = {"nbgrader": {"notebook": "x", "score": 0, "max_score": 0, "late_penalty": 0},
+                 "base_url": "", "index": 0, "total": 1, "submission_id": "s", "notebook_id": "x"}
+    body, _ = (exporter or _exporter()).from_notebook_node(nb, resources=resources)
+    return BeautifulSoup(body, "html.parser")
+
+
+def test_inline_and_displayed_formulas_are_mathml():
+    soup = _html(r"A sum $a^2 + b_1$ and $$\frac{\partial L}{\partial W}$$ and \begin{aligned} x &= 1 \end{aligned}")
+    maths = soup.find_all("math")
+    assert len(maths) == 3
+    assert maths[0].get("display") == "inline" and maths[0].find("msup") is not None
+    assert maths[1].get("display") == "block" and maths[1].find("mfrac") is not None
+    assert maths[2].get("display") == "block"
+    assert "$" not in soup.get_text()
+
+
+def test_code_keeps_its_dollars_and_unreadable_tex_stays_as_written():
+    soup = _html("Code `$x$` stays, and so does $\\frac{1}{$ this.")
+    assert soup.find("code").get_text() == "$x$"
+    assert soup.find("math") is None
+    assert "\\frac{1}{" in soup.get_text()
+
+
+def test_the_feedback_template_fetches_nothing():
+    soup = _html("$x$")
+    assert remote_resources(soup) == []
+    assert "cdnjs" not in str(soup) and "mathjax/2.7" not in str(soup)
+    # Without this module's template, nbconvert's macro loads MathJax from a CDN: the check above can fail.
+    plain = HTMLExporter(config=Config({"HTMLExporter": {"template_name": "feedback",
+                                                         "extra_template_basedirs": [nbgrader_template_dir()],
+                                                         "extra_template_paths": [BOOTSTRAP_CSS]}}))
+    assert any("mathjax" in address.lower() for address in remote_resources(_html("$x$", plain)))
+
+
+def test_the_formgrader_template_loads_mathjax_from_the_jupyter_server():
+    soup = _html("$x$", _exporter("formgrade"))
+    assert remote_resources(soup) == []
+    assert "/static/jupyter_server_mathjax/MathJax.js" in str(soup)
+
+
+def test_the_installed_mathjax_has_what_formgrader_asks_for():
+    import jupyter_server_mathjax
+
+    static = __import__("pathlib").Path(jupyter_server_mathjax.__file__).parent / "static"
+    assert (static / "MathJax.js").is_file()
+    assert (static / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    assert (static / "jax" / "output" / "HTML-CSS" / "fonts" / "STIX-Web").is_dir()
+
+
+def _formulas(source):
+    found = []
+
+    class Collect(IPythonRenderer):
+        def block_math(self, body):
+            found.append(body)
+            return ""
+
+        def inline_math(self, body):
+            found.append(body)
+            return ""
+
+        def latex_environment(self, name, body):
+            found.append(f"\\begin{{{name}}}{body}\\end{{{name}}}")
+            return ""
+
+    MarkdownWithMath(renderer=Collect(escape=False)).render(source)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "source" / "ex04" / "*.ipynb"))),
+                         ids=lambda p: p.rsplit("/", 1)[-1])
+def test_every_formula_of_the_notebooks_becomes_mathml(path):
+    from grading.offline_html import tex_to_mathml
+
+    nb = nbformat.read(path, as_version=4)
+    formulas = [f for cell in nb.cells if cell.cell_type == "markdown" for f in _formulas(cell.source)]
+    assert formulas, "every notebook has formulas"
+    unreadable = [f for f in formulas if tex_to_mathml(f) is None]
+    assert not unreadable, f"shown as raw TeX in feedback: {unreadable[:5]}"
+
+
+def test_the_course_config_installs_the_filter_and_templates():
+    text = (ROOT / "nbgrader_config.py").read_text()
+    assert "grading.offline_html.markdown2html" in text and "TEMPLATE_DIR" in text
+    assert callable(markdown2html)
