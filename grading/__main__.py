@@ -32,11 +32,37 @@ def _check_sandbox(unsafe):
             raise SystemExit(f"make autograde: the sandbox does not work here: {session.cell_errors}")
 
 
+def _check_gradebook(db_url, assignment):
+    """Stop before grading when nbgrader could not record the grades afterwards.
+
+    The gradebook learns an assignment's graded cells from ``nbgrader generate_assignment``
+    (``make assignment``). A fresh clone has release/ committed but no gradebook, and without
+    this check nbgrader would refuse only after every submission had been graded.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    # A new gradebook is made by alembic, which nbgrader runs from PATH: the venv's, also when
+    # this runs as .venv/bin/python -m grading without the Makefile's PATH.
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+    with Gradebook(db_url) as gradebook:
+        try:
+            known = gradebook.find_assignment(assignment)
+        except MissingEntry:
+            known = None
+        if known is None or not known.notebooks:
+            raise SystemExit(f"make autograde: the gradebook has no assignment {assignment!r} yet. Run `make assignment` "
+                             "once (it records the graded cells; release/ and notebooks/ come out unchanged), then "
+                             "make autograde again.")
+
+
 def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
     from grading import jobs
     from grading.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
 
     root = Path(root).resolve()
+    _check_gradebook(course_db_url(root), assignment)
     _check_sandbox(unsafe)
     if unsafe:
         os.environ[jobs.UNSAFE_ENV] = "1"

@@ -83,12 +83,85 @@ def is_photo_figure(fig):
     return pixels >= PHOTO_PIXELS
 
 
+def _plain(text):
+    """A Matplotlib label as words: mathtext keeps its letters, not its dollar signs."""
+    return " ".join(text.replace("$", "").replace("\\", "").split())
+
+
+def _panel_description(ax):
+    title = _plain(ax.get_title())
+    if ax.get_images():
+        kind = "image"
+    elif ax.lines or ax.collections:
+        kind = "plot"
+    elif ax.patches:
+        kind = "bar chart"
+    else:
+        kind = "panel"
+    words = f"{kind} '{title}'" if title else kind
+    xlabel, ylabel = _plain(ax.get_xlabel()), _plain(ax.get_ylabel())
+    if ylabel and xlabel:
+        words += f" of {ylabel} against {xlabel}"
+    elif xlabel or ylabel:
+        words += f" ({xlabel or ylabel})"
+    legend = ax.get_legend()
+    if legend is not None:
+        entries = [_plain(t.get_text()) for t in legend.get_texts() if t.get_text()]
+        if entries:
+            words += ", curves: " + ", ".join(entries)
+    return words
+
+
+#: A figure with more panels than this is described by its first and last ones.
+MAX_PANELS_DESCRIBED = 8
+
+
+def figure_description(fig):
+    """A short text alternative for a Matplotlib figure, read off its titles, labels and legends.
+
+    Screen readers, and HTML exports of the notebooks (nbconvert, nbgrader's feedback and
+    Formgrader), show it as the figure's ``alt`` text.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    str
+        For example ``"Figure 'Sobel responses', 2 panels: image 'G_x'; image 'G_y'."``.
+    """
+    # Colour bars and hidden axes say nothing on their own.
+    panels = [ax for ax in fig.axes if ax.get_visible() and getattr(ax, "_colorbar", None) is None
+              and (ax.axison or ax.get_images() or ax.get_title())]
+    suptitle = getattr(fig, "_suptitle", None)
+    heading = _plain(suptitle.get_text()) if suptitle is not None else ""
+    words = f"Figure '{heading}'" if heading else "Figure"
+    legend = [_plain(t.get_text()) for legend in fig.legends for t in legend.get_texts() if t.get_text()]
+    ending = f"; curves: {', '.join(legend)}." if legend else "."
+    if not panels:
+        return words + ending
+    # Runs of alike panels read once ("image 'shifted' (8 times)"); a long list keeps its ends.
+    runs = []
+    for text in map(_panel_description, panels):
+        if runs and runs[-1][0] == text:
+            runs[-1][1] += 1
+        else:
+            runs.append([text, 1])
+    parts = [text if times == 1 else f"{text} ({times} times)" for text, times in runs]
+    if len(parts) > MAX_PANELS_DESCRIBED:
+        parts = parts[:MAX_PANELS_DESCRIBED - 2] + ["…"] + parts[-2:]
+    count = f"{len(panels)} panels" if len(panels) > 1 else "1 panel"
+    return f"{words}, {count}: {'; '.join(parts)}{ending}"
+
+
 def _store_photos_as_jpeg():
-    """In IPython, show photo figures as JPEG and every other figure as PNG, as before.
+    """In IPython, show photo figures as JPEG and every other figure as PNG, each with alt text.
 
     Photos in PNG make a notebook of figures several MB; as JPEG they keep their look at a
     fraction of the size. Line plots, small arrays and text stay PNG, where JPEG would blur them.
-    The same figure always gives the same bytes, so regenerated notebooks do not change.
+    The same figure always gives the same bytes, so regenerated notebooks do not change. Each
+    image carries :func:`figure_description` as its ``alt`` metadata.
     """
     shell = _ipython_shell()
     if shell is None:
@@ -105,13 +178,18 @@ def _store_photos_as_jpeg():
     if getattr(as_png, "_ex04", False):
         return  # set up already (the preamble ran twice)
 
+    # A formatter that returns (data, metadata) gives the image its metadata in the notebook.
     def png_unless_photo(fig):
-        return None if is_photo_figure(fig) else as_png(fig)
+        if is_photo_figure(fig):
+            return None
+        data = as_png(fig)
+        return None if data is None else (data, {"alt": figure_description(fig)})
 
     def jpeg_if_photo(fig):
         if not is_photo_figure(fig):
             return None
-        return print_figure(fig, "jpeg", bbox_inches="tight", pil_kwargs={"quality": JPEG_QUALITY, "optimize": True})
+        data = print_figure(fig, "jpeg", bbox_inches="tight", pil_kwargs={"quality": JPEG_QUALITY, "optimize": True})
+        return data, {"alt": figure_description(fig)}
 
     png_unless_photo._ex04 = True
     png.for_type(Figure, png_unless_photo)

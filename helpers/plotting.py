@@ -210,17 +210,18 @@ def show_kernels(kernels, *, titles=None, suptitle=None):
         kernels = list(kernels.values())
     kernels = [np.asarray(k) for k in kernels]
     titles = titles or [""] * len(kernels)
-    fig, axes = plt.subplots(1, len(kernels), figsize=(2.0 * len(kernels), 2.3), squeeze=False)
+    # Constrained layout keeps a suptitle clear of the panel titles (tight_layout lets them touch).
+    fig, axes = plt.subplots(1, len(kernels), figsize=(2.0 * len(kernels), 2.5 if suptitle else 2.3), squeeze=False,
+                             layout="constrained")
     for ax, kernel, title in zip(axes[0], kernels, titles):
         show_matrix(kernel, ax, title=title)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 
 def show_images(images, *, signed=None, cmap=None, suptitle=None, width=3.2, height=None, axes=None,
-                clip_percentile=99.5):
+                clip_percentile=99.5, colorbars=True):
     """Draw several images side by side, each with its title.
 
     Introduced in ``02_sobel_laplace``. Filter responses are signed: they get a diverging colour
@@ -243,6 +244,9 @@ def show_images(images, *, signed=None, cmap=None, suptitle=None, width=3.2, hei
     clip_percentile : float
         Signed images saturate at this percentile of their absolute values, so that a few very
         strong responses do not wash out all the others (100 = no clipping).
+    colorbars : bool
+        A colour bar under each signed panel, so that its colours read as numbers (arrows at
+        its ends where values beyond the limits are clipped).
 
     Returns
     -------
@@ -266,7 +270,13 @@ def show_images(images, *, signed=None, cmap=None, suptitle=None, width=3.2, hei
             ax.imshow(np.clip(array, 0, 1))
         elif is_signed:
             bound = float(np.percentile(np.abs(array), clip_percentile)) or float(np.abs(array).max()) or 1.0
-            ax.imshow(array, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
+            shown = ax.imshow(array, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
+            if colorbars:
+                clipped = float(np.abs(array).max()) > bound
+                bar = fig.colorbar(shown, ax=ax, orientation="horizontal", fraction=0.05, pad=0.03, shrink=0.8,
+                                   ticks=[-bound, 0, bound], extend="both" if clipped else "neither")
+                bar.ax.set_xticklabels([f"{-bound:.3g}", "0", f"{bound:.3g}"])
+                bar.ax.tick_params(labelsize=8, length=2)
         else:
             ax.imshow(array, cmap=cmap or "gray", interpolation="nearest")
         ax.set_title(title)

@@ -265,7 +265,7 @@ def show_misclassified(images, labels, predictions, *, probabilities=None, max_i
 
 def show_filters_and_kernels(filters, kernels, *, columns=8, title="learnt first-layer filters"):
     """Learnt 3 x 3 filters (top rows) next to hand-made kernels (bottom row), each on its own
-    symmetric colour scale (red positive, blue negative).
+    symmetric colour scale (red positive, blue negative), with one colour bar for that scale.
 
     Parameters
     ----------
@@ -291,7 +291,8 @@ def show_filters_and_kernels(filters, kernels, *, columns=8, title="learnt first
         raise ValueError(f"filters must have shape (C, 1, k, k) or (C, k, k), not {filters.shape}")
     rows = math.ceil(len(filters) / columns)
     columns = max(columns, len(kernels))
-    fig, axes = plt.subplots(rows + 1, columns, figsize=(1.2 * columns, 1.3 * (rows + 1) + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows + 1, columns, figsize=(1.2 * columns + 0.9, 1.3 * (rows + 1) + 0.4), squeeze=False,
+                             layout="constrained")
     for ax in axes.ravel():
         ax.set_axis_off()
     for k, (ax, w) in enumerate(zip(axes[:rows].ravel(), filters)):
@@ -304,7 +305,11 @@ def show_filters_and_kernels(filters, kernels, *, columns=8, title="learnt first
         ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(name, fontsize=8, fontweight="bold")
     fig.suptitle(f"{title} (top) and the sheet's kernels (bottom row)", fontsize=10)
-    fig.tight_layout()
+    # One bar for all panels: each is scaled to its own largest weight, so colours are fractions of it.
+    scale = plt.cm.ScalarMappable(norm=plt.Normalize(-1, 1), cmap="RdBu_r")
+    bar = fig.colorbar(scale, ax=axes, shrink=0.5, ticks=[-1, -0.5, 0, 0.5, 1])
+    bar.set_label("weight / largest |weight| of its panel", fontsize=8)
+    bar.ax.tick_params(labelsize=8)
     return fig
 
 

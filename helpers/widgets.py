@@ -37,7 +37,7 @@ def frontend_attached(environ=None):
     return bool(environ.get("JPY_SESSION_NAME"))
 
 
-def interactive_or_static(plot, static, environ=None, **controls):
+def interactive_or_static(plot, static, environ=None, limits=None, **controls):
     """Show ``plot`` with sliders when a front end is attached, else call it once.
 
     Parameters
@@ -48,6 +48,11 @@ def interactive_or_static(plot, static, environ=None, **controls):
         Keyword arguments for the single static figure, and the setting the controls start at.
     environ : mapping, optional
         Passed to :func:`frontend_attached`.
+    limits : callable, optional
+        For sliders whose range depends on the other settings (an output pixel's row, say):
+        ``limits(**setting)`` returns ``{name: (low, high)}`` for the current setting. The
+        sliders get those ranges at the start and after every change, so they never offer a
+        value the figure cannot show.
     **controls
         ipywidgets controls (or abbreviations such as ``(0, 4)``), one per keyword of ``plot``.
 
@@ -71,6 +76,20 @@ def interactive_or_static(plot, static, environ=None, **controls):
                     control.value = static[name]
                 except Exception:
                     pass
+        if limits is not None:
+            by_name = {getattr(c, "_kwarg", None): c for c in widget.kwargs_widgets}
+
+            def apply_limits(_change=None):
+                for name, (low, high) in limits(**widget.kwargs).items():
+                    slider = by_name[name]
+                    # Widen before narrowing, so min never passes max on the way.
+                    slider.max = max(slider.max, high)
+                    slider.min = low
+                    slider.max = high  # the slider moves its value into the new range itself
+
+            apply_limits()
+            for control in widget.kwargs_widgets:
+                control.observe(apply_limits, names="value")
         display(widget)
         return widget
     plot(**static)
@@ -121,22 +140,31 @@ def kernel_editor(apply, initial, *, presets=None, environ=None):
     boxes = [ipywidgets.FloatText(value=float(v), step=0.5, layout=ipywidgets.Layout(width="70px"))
              for v in initial.ravel()]
     grid = ipywidgets.GridBox(boxes, layout=ipywidgets.Layout(grid_template_columns=f"repeat({cols}, 75px)"))
-    menu = ipywidgets.Dropdown(options=["(custom)"] + list(presets), value="(custom)", description="preset")
     output = ipywidgets.Output()
     state = {"loading": False}
 
     def current():
         return np.array([box.value for box in boxes], dtype=float).reshape(rows, cols)
 
+    def matching_preset():
+        """The menu names the kernel in the boxes: a preset's name, or "(custom)"."""
+        kernel = current()
+        return next((name for name, k in presets.items() if np.array_equal(k, kernel)), "(custom)")
+
+    menu = ipywidgets.Dropdown(options=["(custom)"] + list(presets), value=matching_preset(), description="preset")
+
     def redraw(_change=None):
         if state["loading"]:
             return
+        state["loading"] = True  # naming the kernel in the menu must not load it again
+        menu.value = matching_preset()
+        state["loading"] = False
         output.clear_output(wait=True)
         with output:
             apply(current())
 
     def load_preset(change):
-        if change["new"] in presets:
+        if change["new"] in presets and not state["loading"]:
             state["loading"] = True  # one redraw for the whole kernel, not one per box
             for box, value in zip(boxes, presets[change["new"]].ravel()):
                 box.value = float(value)

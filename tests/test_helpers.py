@@ -145,11 +145,16 @@ def test_show_images_centres_signed_images_on_zero_and_clips_outliers():
     response = np.linspace(-1.0, 3.0, 1000).reshape(20, 50)
     response[0, 0] = 100.0  # one extreme pixel must not wash out the others
     fig = plotting.show_images({"grey": np.ones((20, 50)), "response": response})
-    grey, signed = (ax.images[0] for ax in fig.axes)
+    panels, bars = fig.axes[:2], fig.axes[2:]
+    grey, signed = (ax.images[0] for ax in panels)
     assert grey.get_cmap().name == "gray"
     low, high = signed.get_clim()
     assert low == -high and 2.9 < high < 3.1
-    assert [ax.get_title() for ax in fig.axes] == ["grey", "response"]
+    assert [ax.get_title() for ax in panels] == ["grey", "response"]
+    # One colour bar, under the signed panel, with arrows for the clipped pixel.
+    assert len(bars) == 1 and bars[0]._colorbar.mappable is signed and bars[0]._colorbar.extend == "both"
+    plain = plotting.show_images({"response": response}, colorbars=False)
+    assert len(plain.axes) == 1
 
 
 def test_show_images_needs_an_image():
@@ -261,3 +266,78 @@ def test_kernel_editor_rejects_mismatched_presets():
         widgets.kernel_editor(print, np.zeros((3, 3)), presets={"big": np.zeros((5, 5))}, environ={})
     with pytest.raises(ValueError, match="non-empty 2-D"):
         widgets.kernel_editor(print, np.zeros(3), environ={})
+
+
+def test_figure_description_reads_titles_labels_and_legends_and_skips_colour_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2)
+    fig.suptitle("Sobel $G_x$")
+    shown = left.imshow(np.zeros((3, 3)))
+    left.set_title("input")
+    fig.colorbar(shown, ax=left, label="value")
+    right.plot([0, 1], label="train")
+    right.plot([1, 0], label="test")
+    right.legend()
+    right.set_xlabel("epoch")
+    right.set_ylabel("loss")
+    assert course.figure_description(fig) == (
+        "Figure 'Sobel G_x', 2 panels: image 'input'; plot of loss against epoch, curves: train, test.")
+    plt.close(fig)
+    empty = plt.figure()
+    assert course.figure_description(empty) == "Figure."
+    plt.close(empty)
+
+
+def test_slider_ranges_follow_the_other_settings():
+    # 01's row and column sliders ran to 6 whatever the output size, and were clamped silently.
+    calls = []
+
+    def size(stride, row):
+        return {"row": (0, 8 // stride - 1)}
+
+    widget = widgets.interactive_or_static(lambda stride=1, row=0: calls.append((stride, row)),
+                                           static={"stride": 1, "row": 6}, limits=size,
+                                           environ={"EX04_INTERACTIVE": "1"}, stride=(1, 4), row=(0, 6))
+    stride, row = widget.children[0], widget.children[1]
+    assert (row.min, row.max, row.value) == (0, 7, 6)
+    stride.value = 4
+    assert (row.max, row.value) == (1, 1) and calls[-1] == (4, 1)
+    stride.value = 1
+    assert row.max == 7 and row.value == 1
+
+
+def test_the_preset_menu_names_the_kernel_shown():
+    # 02's editor started with the sharpen kernel while its menu said "(custom)".
+    box = np.ones((3, 3))
+    editor = widgets.kernel_editor(lambda k: None, box, presets={"zero": np.zeros((3, 3)), "box": box},
+                                   environ={"EX04_INTERACTIVE": "1"})
+    grid, menu = editor.children[0].children
+    assert menu.value == "box"
+    grid.children[0].value = 3.0
+    assert menu.value == "(custom)"
+    grid.children[0].value = 1.0
+    assert menu.value == "box"
+    menu.value = "zero"
+    assert all(b.value == 0 for b in grid.children) and menu.value == "zero"
+
+
+def test_figure_description_folds_alike_panels_and_shortens_long_lists():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 12)
+    for k, ax in enumerate(axes):
+        ax.imshow(np.zeros((2, 2)))
+        ax.set_title("same" if k < 3 else f"p{k}")
+    line, = axes[0].plot([0, 1])
+    fig.legend([line], ["a line"])
+    text = course.figure_description(fig)
+    assert text.startswith("Figure, 12 panels: image 'same' (3 times); image 'p3'; ")
+    assert "…; image 'p10'; image 'p11'; curves: a line." in text and "p8" not in text
+    plt.close(fig)

@@ -189,3 +189,13 @@ def test_results_are_cached_atomically_and_keyed_by_content(tmp_path):
     assert jobs.cached(tmp_path, "ex04", "ann", "nb") is None  # a changed file is graded again
     assert not list((tmp_path / ".grading").rglob(".tmp-*"))
     json.loads((tmp_path / ".grading" / "ex04" / "ann" / "nb.json").read_text())
+
+
+def test_autograde_stops_at_once_when_the_gradebook_does_not_know_the_assignment(tmp_path):
+    # A fresh clone has release/ but no gradebook: nbgrader would refuse only after all the grading.
+    import pytest
+
+    from grading.__main__ import _check_gradebook
+
+    with pytest.raises(SystemExit, match="no assignment 'ex04' yet. Run `make assignment`"):
+        _check_gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", "ex04")

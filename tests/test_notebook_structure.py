@@ -139,3 +139,27 @@ def test_the_student_package_holds_no_grading_code():
                 assert name.split(".")[0] not in ("nbgrader", "grading") and "preprocessors" not in name, \
                     f"helpers/{path.name} imports {name}"
     assert not (ROOT / "helpers" / "grading.py").exists()
+
+
+#: The most an executed notebook may weigh: photo figures are stored as JPEG (helpers.course).
+MAX_NOTEBOOK_BYTES = 1_500_000
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_executed_notebooks_stay_small(name):
+    size = (SOLUTIONS / f"{name}.ipynb").stat().st_size
+    assert size <= MAX_NOTEBOOK_BYTES, f"notebooks/{name}.ipynb is {size / 1e6:.2f} MB"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_stored_figure_has_alternative_text(name):
+    nb = read(SOLUTIONS / f"{name}.ipynb")
+    images = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for mime in ("image/png", "image/jpeg"):
+                if mime in output.get("data", {}):
+                    images += 1
+                    alt = output.get("metadata", {}).get(mime, {}).get("alt", "")
+                    assert alt.startswith("Figure"), f"{name} {cell.get('id')}: a figure without alt text"
+    assert images, f"{name} stores no figures"
