@@ -32,7 +32,11 @@ def _colour_limits(values, vmin, vmax):
         bound = max(abs(low), abs(high)) or 1.0
         low, high = -bound, bound
     if low == high:
-        high = low + 1.0
+        # A constant array (a 1 x 1 output, say) takes the colour of its value on a scale from 0,
+        # not the palest colour of the map.
+        low, high = min(0.0, low), max(0.0, high)
+        if low == high:
+            high = low + 1.0
     return (low if vmin is None else vmin), (high if vmax is None else vmax)
 
 

@@ -97,7 +97,7 @@ def interactive_or_static(plot, static, environ=None, limits=None, **controls):
 
 
 def kernel_editor(apply, initial, *, presets=None, environ=None):
-    """A 3 x 3 (or any size) kernel editor whose figure redraws as you type.
+    """A 3 x 3 (or any size) kernel editor whose figure redraws after each edit.
 
     Introduced in ``02_sobel_laplace``. With a front end attached, it shows one number box per
     kernel entry, a menu of preset kernels and the figure that ``apply`` draws; every change
@@ -137,9 +137,10 @@ def kernel_editor(apply, initial, *, presets=None, environ=None):
     from IPython.display import display
 
     rows, cols = initial.shape
-    boxes = [ipywidgets.FloatText(value=float(v), step=0.5, layout=ipywidgets.Layout(width="70px"))
+    # Wide enough for 0.1111 (box blur) and a typed -0.889.
+    boxes = [ipywidgets.FloatText(value=float(v), step=0.5, layout=ipywidgets.Layout(width="90px"))
              for v in initial.ravel()]
-    grid = ipywidgets.GridBox(boxes, layout=ipywidgets.Layout(grid_template_columns=f"repeat({cols}, 75px)"))
+    grid = ipywidgets.GridBox(boxes, layout=ipywidgets.Layout(grid_template_columns=f"repeat({cols}, 95px)"))
     output = ipywidgets.Output()
     state = {"loading": False}
 

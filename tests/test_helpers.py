@@ -341,3 +341,16 @@ def test_figure_description_folds_alike_panels_and_shortens_long_lists():
     assert text.startswith("Figure, 12 panels: image 'same' (3 times); image 'p3'; ")
     assert "…; image 'p10'; image 'p11'; curves: a line." in text and "p8" not in text
     plt.close(fig)
+
+
+def test_a_constant_matrix_is_coloured_by_its_value_not_drawn_pale():
+    # 01's 1 x 1 output (11) was drawn almost white: a constant array had the limits (11, 12).
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plotting.show_matrix(np.array([[11.0]]))
+    assert ax.images[0].get_clim() == (0.0, 11.0)
+    ax = plotting.show_matrix(np.zeros((2, 2)))
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    ax = plotting.show_matrix(np.array([[2.0, 7.0]]))
+    assert ax.images[0].get_clim() == (2.0, 7.0)
