@@ -17,7 +17,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip collect autograde feedback grades benchmark clean distclean
+.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde feedback grades benchmark clean distclean
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
@@ -25,6 +25,7 @@ help:
 	@echo "make instructor  JupyterLab on the whole course, with nbgrader's Formgrader"
 	@echo "make assignment  regenerate release/$(ASSIGNMENT) and the executed notebooks/$(ASSIGNMENT) from source/"
 	@echo "make student-bundle  dist/ex04-student.zip: what students get (notebooks, helpers wheel, pins, README)"
+	@echo "make solutions-html  dist/ex04-solutions-html/: the executed solutions as offline HTML, to publish"
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
 	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
 	@echo "make feedback    write HTML feedback to feedback/"
@@ -106,6 +107,11 @@ assignment: venv
 # exact pins and a README with the set-up commands for Linux, macOS and Windows.
 student-bundle: venv
 	$(BIN)/python -m grading.bundle
+
+# The executed solutions as HTML to publish after the deadline: formulas as MathML, figures with
+# alt text, nothing loaded from the internet.
+solutions-html: venv
+	$(BIN)/python -m grading solutions-html $(ASSIGNMENT)
 
 # Kept for habit: the notebooks alone do not run without helpers, so this is the bundle too.
 release-zip: student-bundle

@@ -121,6 +121,9 @@ def main(argv=None):
     moodle.add_argument("--root", default=".")
     moodle.add_argument("--grades", default="grades.csv")
     moodle.add_argument("--out", default="grades-moodle.csv")
+    solutions = commands.add_parser("solutions-html", help="the executed solutions as HTML that needs no internet")
+    solutions.add_argument("assignment")
+    solutions.add_argument("--root", default=".")
     preflight = commands.add_parser("preflight", help="only set aside unreadable submissions")
     preflight.add_argument("assignment")
     preflight.add_argument("--root", default=".")
@@ -130,6 +133,12 @@ def main(argv=None):
 
         found = set_aside_unreadable(args.root, args.assignment, sys.stdout, db_url=course_db_url(args.root))
         print(f"pre-flight: {len(found)} unreadable notebook(s) set aside")
+        return 0
+    if args.command == "solutions-html":
+        from grading.offline_html import export_solutions
+
+        for path in export_solutions(args.root, args.assignment):
+            print(f"wrote {path}")
         return 0
     if args.command == "collect":
         from grading.collect import collect as collect_downloads

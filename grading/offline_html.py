@@ -10,11 +10,13 @@ Jupyter server, which serves the installed package ``jupyter-server-mathjax``
 (``templates/base/mathjax.html.j2``). Nothing is fetched from outside.
 
 ``nbgrader_config.py`` installs both: :func:`markdown2html` as the Markdown filter of nbgrader's
-HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates.
+HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates. ``make solutions-html``
+(:func:`export_solutions`) writes the executed solutions as HTML the same way, to publish them.
 """
 
 import html
 import os
+from pathlib import Path
 
 from jinja2 import pass_context
 from latex2mathml.converter import convert as latex_to_mathml
@@ -86,3 +88,43 @@ def markdown2html(context, source):
         path=resources.get("metadata", {}).get("path", ""),
     )
     return MarkdownWithMath(renderer=renderer).render(source)
+
+
+def offline_exporter(template_name="offline"):
+    """nbconvert's HTML exporter with MathML formulas and no CDN, for one of its templates.
+
+    The default, ``templates/offline``, is nbconvert's classic page without its CDN scripts; like
+    classic, it writes each figure's alt text (``helpers.course.figure_description``).
+    """
+    from nbconvert.exporters import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = template_name
+    config.HTMLExporter.filters = {"markdown2html": "grading.offline_html.markdown2html"}
+    config.HTMLExporter.extra_template_basedirs = [TEMPLATE_DIR, nbgrader_template_dir()]
+    return HTMLExporter(config=config)
+
+
+def export_solutions(root, assignment, out=None):
+    """Write the executed solutions (``notebooks/<assignment>/*.ipynb``) as self-contained HTML.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in ``dist/<assignment>-solutions-html/`` unless ``out`` is given.
+    """
+    import nbformat
+
+    root = Path(root)
+    out = Path(out) if out is not None else root / "dist" / f"{assignment}-solutions-html"
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = offline_exporter()
+    written = []
+    for path in sorted((root / "notebooks" / assignment).glob("*.ipynb")):
+        body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4),
+                                              resources={"metadata": {"name": path.stem, "path": str(path.parent)}})
+        target = out / f"{path.stem}.html"
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    return written

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -163,11 +164,16 @@ def cases(notebook):
 
 
 def remote_resources(soup):
-    """Addresses outside the page that a browser would fetch: scripts, styles, images, frames."""
+    """Addresses outside the page that a browser would fetch: scripts, styles, images, frames,
+    modules imported by inline scripts and fonts or styles pulled in by CSS."""
     found = []
     for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
         for element in soup.find_all(tag):
             address = (element.get(attribute) or "").strip()
             if address.startswith(("http://", "https://", "//")):
                 found.append(address)
+    for script in soup.find_all("script"):
+        found += re.findall(r"""["']((?:https?:)?//[^"']+)["']""", script.string or "")
+    for style in soup.find_all("style"):
+        found += re.findall(r"""url\(\s*["']?((?:https?:)?//[^"')]+)""", style.string or "")
     return found

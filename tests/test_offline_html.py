@@ -115,3 +115,19 @@ def test_the_course_config_installs_the_filter_and_templates():
     text = (ROOT / "nbgrader_config.py").read_text()
     assert "grading.offline_html.markdown2html" in text and "TEMPLATE_DIR" in text
     assert callable(markdown2html)
+
+
+def test_published_solutions_fetch_nothing_and_describe_every_figure(tmp_path):
+    from grading.offline_html import export_solutions
+
+    written = export_solutions(ROOT, "ex04", tmp_path)
+    assert [p.stem for p in written] == [p.stem for p in sorted((ROOT / "notebooks" / "ex04").glob("*.ipynb"))]
+    for path in written:
+        soup = BeautifulSoup(path.read_text(), "html.parser")
+        assert remote_resources(soup) == [], path.name
+        assert soup.find("math") is not None, path.name
+        images = soup.find_all("img")
+        assert images and all((img.get("alt") or "").startswith("Figure") for img in images), path.name
+    # nbconvert's own classic page loads jQuery, RequireJS, Mermaid and MathJax from CDNs.
+    plain, _ = HTMLExporter(template_name="classic").from_filename(str(ROOT / "notebooks" / "ex04" / "01_convolutions.ipynb"))
+    assert len(remote_resources(BeautifulSoup(plain, "html.parser"))) >= 3
