@@ -16,6 +16,7 @@ HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates. ``make 
 
 import html
 import os
+import re
 from pathlib import Path
 
 from jinja2 import pass_context
@@ -33,8 +34,50 @@ def nbgrader_template_dir():
     return os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates")
 
 
+#: MathML elements and attributes a formula may keep. Formgrader shows students' answers to the
+#: grader, and the converter copies TeX into its output: ``\\text{<script>…}`` as markup,
+#: ``\\href{javascript:…}`` as a link. Everything else is dropped (elements keep their text).
+MATHML_ELEMENTS = frozenset("""
+    math mrow mi mn mo ms mtext mspace msub msup msubsup munder mover munderover mfrac msqrt mroot
+    mtable mtr mtd mlabeledtr mstyle mpadded mphantom menclose merror mmultiscripts mprescripts none
+    semantics annotation maligngroup malignmark mfenced
+""".split())
+MATHML_ATTRIBUTES = frozenset("""
+    display mathvariant mathsize mathcolor mathbackground dir stretchy fence form separator largeop
+    movablelimits symmetric accent accentunder lspace rspace minsize maxsize width height depth voffset
+    linethickness numalign denomalign bevelled columnalign rowalign columnspacing rowspacing columnlines
+    rowlines columnspan rowspan frame framespacing equalrows equalcolumns displaystyle scriptlevel
+    notation open close separators encoding
+""".split())
+MATHML_NAMESPACE = "http://www.w3.org/1998/Math/MathML"
+_BARE_AMPERSAND = re.compile(r"&(?!#?[0-9A-Za-z]+;)")
+
+
+def _only_mathml(element):
+    """Keep allowed elements and attributes of an ElementTree in place; others lose their markup."""
+    for child in list(element):
+        _only_mathml(child)
+        if child.tag.rsplit("}", 1)[-1] not in MATHML_ELEMENTS:
+            # The child goes, its text stays (as text of what came before it).
+            index = list(element).index(child)
+            text = "".join(child.itertext()) + (child.tail or "")
+            if index == 0:
+                element.text = (element.text or "") + text
+            else:
+                previous = element[index - 1]
+                previous.tail = (previous.tail or "") + text
+            element.remove(child)
+    element.tag = element.tag.rsplit("}", 1)[-1]
+    for name in list(element.attrib):
+        if name not in MATHML_ATTRIBUTES:
+            del element.attrib[name]
+
+
 def tex_to_mathml(tex, display=False):
     """MathML for one formula, or None where the TeX is beyond the converter.
+
+    Only MathML comes out (:data:`MATHML_ELEMENTS`, :data:`MATHML_ATTRIBUTES`), with its text
+    escaped, whatever the TeX holds.
 
     Parameters
     ----------
@@ -43,10 +86,21 @@ def tex_to_mathml(tex, display=False):
     display : bool
         A displayed formula (``$$…$$``, an environment) rather than one in the text.
     """
+    from xml.etree import ElementTree
+
+    from defusedxml.ElementTree import fromstring
+
     try:
-        return latex_to_mathml(tex, display="block" if display else "inline")
+        markup = latex_to_mathml(tex, display="block" if display else "inline")
+        # The converter leaves a bare & (an alignment mark it did not place) unescaped.
+        tree = fromstring(_BARE_AMPERSAND.sub("&amp;", markup))
     except Exception:  # noqa: BLE001 - a student's TeX may be anything; it then shows as written
         return None
+    if tree.tag != f"{{{MATHML_NAMESPACE}}}math":
+        return None
+    _only_mathml(tree)
+    tree.set("xmlns", MATHML_NAMESPACE)
+    return ElementTree.tostring(tree, encoding="unicode", short_empty_elements=False)
 
 
 class MathMLRenderer(IPythonRenderer):

@@ -53,6 +53,18 @@ def test_code_keeps_its_dollars_and_unreadable_tex_stays_as_written():
     assert "\\frac{1}{" in soup.get_text()
 
 
+def test_formulas_carry_only_mathml_whatever_the_tex_holds():
+    # Formgrader shows students' answers; the converter alone copies TeX into markup and links.
+    soup = _html(r"$\text{<script>alert(1)</script>}$ and $\href{javascript:alert(2)}{x}$ and "
+                 r"$\style{color:red}{y}$ and $\class{c}{z}$")
+    assert soup.find("script", string=lambda s: s and "alert" in s) is None
+    maths = soup.find_all("math")
+    assert len(maths) == 4 and "alert(1)" in maths[0].get_text()
+    attributes = {name for math in maths for element in [math, *math.find_all(True)] for name in element.attrs}
+    assert attributes <= {"display", "xmlns", "mathvariant", "stretchy", "fence", "form"}, attributes
+    assert "javascript:" not in "".join(str(math) for math in maths)
+
+
 def test_the_feedback_template_fetches_nothing():
     soup = _html("$x$")
     assert remote_resources(soup) == []
