@@ -67,13 +67,18 @@ def sanitize_markdown(text):
     # Markdown makes links of its own ([x](javascript:...), [x]: data:...), which bleach does not
     # see in the source: their targets are checked here, after entities are decoded.
     cleaned = _INLINE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), cleaned)
-    return _REFERENCE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), cleaned)
+    cleaned = _REFERENCE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), cleaned)
+    # bleach escapes every ">", also Markdown's quote markers at the start of a line; put those
+    # back (a ">" in text opens nothing). The renderer checks the links that Markdown itself
+    # produces (grading/offline_html.py): escapes such as "javascript\:" get past the patterns above.
+    return _QUOTE_MARKERS.sub(lambda m: m.group(0).replace("&gt;", ">"), cleaned)
 
 
 SAFE_PROTOCOLS = ("http", "https", "mailto")
 _INLINE_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]*)")
 _REFERENCE_LINK = re.compile(r"(^[ \t]*\[[^\]\n]+\]:[ \t]*<?)(\S*?)(?=>?(?:\s|$))", re.M)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+_QUOTE_MARKERS = re.compile(r"^(?:[ \t]*&gt;)+", re.M)
 
 
 def _safe_target(target):

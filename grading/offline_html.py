@@ -99,16 +99,48 @@ def tex_to_mathml(tex, display=False):
     if tree.tag != f"{{{MATHML_NAMESPACE}}}math":
         return None
     _only_mathml(tree)
-    tree.set("xmlns", MATHML_NAMESPACE)
+    # No xmlns: HTML puts <math> into MathML's namespace by itself, and with one nbconvert's
+    # heading anchors re-serialise it as <ns0:math>, which browsers do not draw as maths.
     return ElementTree.tostring(tree, encoding="unicode", short_empty_elements=False)
 
 
-class MathMLRenderer(IPythonRenderer):
-    """nbconvert's Markdown renderer, with formulas as MathML instead of TeX for MathJax.
+#: Link schemes a page may keep; any other (javascript:, data:, vbscript:, file:…) becomes "#".
+SAFE_LINK_SCHEMES = ("http", "https", "mailto")
+#: Longer Markdown cells are shown as plain text: nbconvert's formula patterns take time that
+#: grows with the square of a cell's length on unclosed delimiters (80 KB of "\\(" took 8.5 s).
+#: The unit's longest Markdown cell is under 4,000 characters.
+MAX_MARKDOWN_CHARS = 20_000
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
-    A formula the converter cannot read stays as the TeX that was written, between its
-    delimiters, so nothing a student wrote is lost.
+
+def url_scheme(url):
+    """The scheme a browser reads from ``url`` (lower case), or None for a relative address.
+
+    Browsers skip leading spaces and control characters and drop tabs and newlines anywhere,
+    so ``" java\\tscript:"`` is ``javascript:`` to them, and to this function.
     """
+    plain = "".join(ch for ch in url if ch not in "\t\n\r").lstrip("".join(map(chr, range(33))))
+    found = _SCHEME.match(plain)
+    return found.group(1).lower() if found else None
+
+
+class OfflineRenderer(IPythonRenderer):
+    """nbconvert's Markdown renderer for pages that load nothing and run nothing by themselves.
+
+    Formgrader shows students' written answers to the grader in the grader's browser, so:
+
+    * formulas become MathML instead of TeX for MathJax (:func:`tex_to_mathml`); one the
+      converter cannot read stays as the TeX that was written, so nothing a student wrote is lost;
+    * links keep only :data:`SAFE_LINK_SCHEMES`, judged on the address Markdown produced
+      (after its escapes and entities), not on the source text;
+    * images show only when they are part of the notebook (attachments, ``data:image/``); any
+      other address would be fetched as the page opens, telling a remote server when the answer
+      was read, or sending a request to the grader's own server. Such an image, or a missing
+      attachment, is shown as its alt text instead of failing the whole page.
+    """
+
+    def __init__(self, **options):
+        super().__init__(allow_harmful_protocols=False, **options)
 
     def _formula(self, tex, shown, display):
         mathml = tex_to_mathml(tex, display)
@@ -126,17 +158,37 @@ class MathMLRenderer(IPythonRenderer):
         tex = f"\\begin{{{name}}}{body}\\end{{{name}}}"
         return self._formula(tex, tex, display=True)
 
+    def link(self, text, url, title=None):
+        scheme = url_scheme(url)
+        if scheme is not None and scheme not in SAFE_LINK_SCHEMES:
+            url = "#"
+        return super().link(text, url, title)
+
+    def image(self, text, url, title=None):
+        attachment = url[len("attachment:"):] if url.startswith("attachment:") else None
+        embedded = attachment in self.attachments if attachment is not None else url.startswith("data:image/")
+        if embedded:
+            return super().image(text, url, title)
+        # The alt text as mistune rendered it (escaped already), without any markup in it.
+        from bs4 import BeautifulSoup
+
+        alt = BeautifulSoup(text, "html.parser").get_text()
+        return f'<span class="image-not-shown">[image: {html.escape(alt, quote=False)}]</span>'
+
 
 @pass_context
 def markdown2html(context, source):
-    """The ``markdown2html`` filter of nbconvert's HTML exporter, with MathML formulas.
+    """The ``markdown2html`` filter of nbconvert's HTML exporter, with :class:`OfflineRenderer`.
 
     It reads a cell's attachments and the notebook's folder from the template context, as
-    nbconvert's own filter does.
+    nbconvert's own filter does. A cell longer than :data:`MAX_MARKDOWN_CHARS` is shown as text.
     """
+    if len(source) > MAX_MARKDOWN_CHARS:
+        return (f"<p><em>This Markdown cell has {len(source):,} characters, more than {MAX_MARKDOWN_CHARS:,}: "
+                f"it is shown as written.</em></p><pre>{html.escape(source, quote=False)}</pre>")
     cell = context.get("cell", {})
     resources = context.get("resources", {})
-    renderer = MathMLRenderer(
+    renderer = OfflineRenderer(
         escape=False,
         attachments=cell.get("attachments", {}),
         path=resources.get("metadata", {}).get("path", ""),

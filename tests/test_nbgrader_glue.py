@@ -199,3 +199,8 @@ def test_autograde_stops_at_once_when_the_gradebook_does_not_know_the_assignment
 
     with pytest.raises(SystemExit, match="no assignment 'ex04' yet. Run `make assignment`"):
         _check_gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", "ex04")
+
+
+def test_sanitized_answers_keep_their_quotes():
+    # bleach escaped Markdown's quote markers, so a quoted line showed as "&gt; ...".
+    assert sanitize_markdown("> a quote\n> > nested\na > b") == "> a quote\n> > nested\na &gt; b"

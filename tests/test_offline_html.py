@@ -143,3 +143,70 @@ def test_published_solutions_fetch_nothing_and_describe_every_figure(tmp_path):
     # nbconvert's own classic page loads jQuery, RequireJS, Mermaid and MathJax from CDNs.
     plain, _ = HTMLExporter(template_name="classic").from_filename(str(ROOT / "notebooks" / "ex04" / "01_convolutions.ipynb"))
     assert len(remote_resources(BeautifulSoup(plain, "html.parser"))) >= 3
+
+
+# Answers a hostile student wrote (a review of this module found each one working): after the
+# sanitizer that runs at autograde time, the Formgrader page must hold no harmful link.
+HARMFUL_LINKS = [
+    "[see derivation](javascript\\:void(fetch('/HIT')))",
+    "[x](&#x6a;avascript\\:alert(1))",
+    "[nl]:\njavascript:alert(1)\n\n[nl]",
+    "[a\\]b]: javascript:alert(1)\n\n[a\\]b]",
+    "[m\nn]: javascript:alert(1)\n\n[m n]",
+    "- [li]: javascript:alert(1)\n\n  [li]",
+    "[x](data\\:text/html,<b>hi</b>)",
+    "[x]( java\tscript:alert(1))",
+]
+
+
+@pytest.mark.parametrize("answer", HARMFUL_LINKS)
+def test_links_in_answers_keep_only_safe_schemes(answer):
+    from grading.nbgrader_glue import sanitize_markdown
+    from grading.offline_html import SAFE_LINK_SCHEMES, url_scheme
+
+    soup = _html(sanitize_markdown(answer), _exporter("formgrade"))
+    cell = soup.select_one("div.text_cell_render")
+    for link in cell.find_all("a"):
+        assert url_scheme(link.get("href", "")) in (None, *SAFE_LINK_SCHEMES), link
+
+
+def test_safe_links_stay_links():
+    soup = _html("[docs](https://numpy.org/doc/) and [mail](mailto:a@b.org) and [up](#section)")
+    hrefs = [a["href"] for a in soup.select_one("div.text_cell_render").find_all("a")]
+    assert hrefs == ["https://numpy.org/doc/", "mailto:a@b.org", "#section"]
+
+
+def test_images_from_outside_the_notebook_are_not_fetched_and_a_missing_attachment_fails_nothing():
+    # A remote image tells its server when the answer was read; a relative one sends a request
+    # to the grader's own server; a missing attachment made nbconvert fail the whole notebook.
+    soup = _html("![tracker](http://example.org/p.png) ![out](../../../logout) ![gone](attachment\\:nope) "
+                 "![plain](attachment:nope)", _exporter("formgrade"))
+    cell = soup.select_one("div.text_cell_render")
+    assert cell.find("img") is None
+    assert [s.get_text() for s in cell.select("span.image-not-shown")] == [
+        "[image: tracker]", "[image: out]", "[image: gone]", "[image: plain]"]
+
+
+def test_an_attached_image_is_shown():
+    nb = new_notebook(cells=[new_markdown_cell("![dot](attachment:dot.png)",
+                                               attachments={"dot.png": {"image/png": "iVBORw0KGgo="}})])
+    resources = {"nbgrader": {"notebook": "x", "score": 0, "max_score": 0, "late_penalty": 0}}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    image = BeautifulSoup(body, "html.parser").select_one("div.text_cell_render img")
+    assert image["src"] == "data:image/png;base64,iVBORw0KGgo=" and image["alt"] == "dot"
+
+
+def test_a_huge_markdown_cell_is_shown_as_text():
+    # Unclosed "\\(" make nbconvert's formula patterns quadratic: 80 KB took 8.5 s, 320 KB 314 s.
+    from grading.offline_html import MAX_MARKDOWN_CHARS
+
+    soup = _html("\\\\( " * (MAX_MARKDOWN_CHARS // 3))
+    cell = soup.select_one("div.text_cell_render")
+    assert "shown as written" in cell.get_text() and cell.find("pre") is not None
+
+
+def test_a_formula_in_a_heading_stays_mathml():
+    # With an xmlns, nbconvert's heading anchors wrote <ns0:math>, which browsers show as text.
+    soup = _html("## The derivative $\\partial L$")
+    heading = soup.find("h2")
+    assert heading.find("math") is not None and "ns0:" not in str(heading)
