@@ -101,10 +101,9 @@ c.GenerateFeedback.preprocessors = [
 
 # Feedback files and Formgrader pages show their formulas offline: MathML written into the HTML
 # instead of MathJax from a CDN (grading/offline_html.py). Our templates go in front of nbgrader's.
-from grading.offline_html import TEMPLATE_DIR, nbgrader_template_dir  # noqa: E402
+from grading.offline_html import exporter_settings  # noqa: E402
 
-c.HTMLExporter.filters = {"markdown2html": "grading.offline_html.markdown2html"}
-c.HTMLExporter.extra_template_basedirs = [TEMPLATE_DIR, nbgrader_template_dir()]
+c.HTMLExporter.update(exporter_settings())
 
 # make collect is grading/collect.py (Moodle's download layout, mapping CSV, no deletions), not
 # nbgrader's zip_collect.

@@ -41,11 +41,6 @@ def _check_gradebook(db_url, assignment):
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    # A new gradebook is made by alembic, which nbgrader runs from PATH: the venv's, also when
-    # this runs as .venv/bin/python -m grading without the Makefile's PATH.
-    venv_bin = str(Path(sys.executable).parent)
-    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     with Gradebook(db_url) as gradebook:
         try:
             known = gradebook.find_assignment(assignment)
@@ -57,11 +52,20 @@ def _check_gradebook(db_url, assignment):
                              "make autograde again.")
 
 
+def _venv_on_path():
+    """Put this Python's bin folder first on PATH: nbgrader runs alembic from there (to make a
+    gradebook), also when this runs as .venv/bin/python -m grading without the Makefile's PATH."""
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+
+
 def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
     from grading import jobs
     from grading.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
 
     root = Path(root).resolve()
+    _venv_on_path()
     _check_gradebook(course_db_url(root), assignment)
     _check_sandbox(unsafe)
     if unsafe:

@@ -62,8 +62,10 @@ def sanitize_markdown(text):
     """
     import bleach
 
+    from grading.offline_html import SAFE_LINK_SCHEMES
+
     cleaned = bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
-                           protocols=list(SAFE_PROTOCOLS), strip=False, strip_comments=True)
+                           protocols=list(SAFE_LINK_SCHEMES), strip=False, strip_comments=True)
     # Markdown makes links of its own ([x](javascript:...), [x]: data:...), which bleach does not
     # see in the source: their targets are checked here, after entities are decoded.
     cleaned = _INLINE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), cleaned)
@@ -74,10 +76,8 @@ def sanitize_markdown(text):
     return _QUOTE_MARKERS.sub(lambda m: m.group(0).replace("&gt;", ">"), cleaned)
 
 
-SAFE_PROTOCOLS = ("http", "https", "mailto")
 _INLINE_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]*)")
 _REFERENCE_LINK = re.compile(r"(^[ \t]*\[[^\]\n]+\]:[ \t]*<?)(\S*?)(?=>?(?:\s|$))", re.M)
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
 _QUOTE_MARKERS = re.compile(r"^(?:[ \t]*&gt;)+", re.M)
 
 
@@ -86,10 +86,9 @@ def _safe_target(target):
     import html
     import urllib.parse
 
-    plain = urllib.parse.unquote(html.unescape(html.unescape(target)))
-    plain = "".join(ch for ch in plain if ch.isprintable() and not ch.isspace()).lower()
-    scheme = _SCHEME.match(plain)
-    return target if scheme is None or scheme.group(1) in SAFE_PROTOCOLS else "#"
+    from grading.offline_html import is_safe_link
+
+    return target if is_safe_link(urllib.parse.unquote(html.unescape(html.unescape(target)))) else "#"
 
 
 class RebuildFromRelease(CoursePreprocessor):

@@ -9,8 +9,8 @@ Formgrader's own script calls MathJax's API, so its pages still load MathJax, fr
 Jupyter server, which serves the installed package ``jupyter-server-mathjax``
 (``templates/base/mathjax.html.j2``). Nothing is fetched from outside.
 
-``nbgrader_config.py`` installs both: :func:`markdown2html` as the Markdown filter of nbgrader's
-HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates. ``make solutions-html``
+``nbgrader_config.py`` installs both (:func:`exporter_settings`): :func:`markdown2html` as the
+Markdown filter of nbgrader's HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates. ``make solutions-html``
 (:func:`export_solutions`) writes the executed solutions as HTML the same way, to publish them.
 """
 
@@ -114,14 +114,20 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
 def url_scheme(url):
-    """The scheme a browser reads from ``url`` (lower case), or None for a relative address.
+    """The scheme a browser could read from ``url`` (lower case), or None for a relative address.
 
-    Browsers skip leading spaces and control characters and drop tabs and newlines anywhere,
-    so ``" java\\tscript:"`` is ``javascript:`` to them, and to this function.
+    Browsers skip leading spaces and control characters and drop tabs and newlines anywhere, so
+    ``" java\\tscript:"`` is ``javascript:`` to them. This drops every space and unprintable
+    character, a little more than browsers do: a link it misjudges becomes "#", never a script.
     """
-    plain = "".join(ch for ch in url if ch not in "\t\n\r").lstrip("".join(map(chr, range(33))))
+    plain = "".join(ch for ch in url if ch.isprintable() and not ch.isspace())
     found = _SCHEME.match(plain)
     return found.group(1).lower() if found else None
+
+
+def is_safe_link(url):
+    """Whether a link to ``url`` may stay: relative, or one of :data:`SAFE_LINK_SCHEMES`."""
+    return url_scheme(url) in (None, *SAFE_LINK_SCHEMES)
 
 
 class OfflineRenderer(IPythonRenderer):
@@ -159,10 +165,7 @@ class OfflineRenderer(IPythonRenderer):
         return self._formula(tex, tex, display=True)
 
     def link(self, text, url, title=None):
-        scheme = url_scheme(url)
-        if scheme is not None and scheme not in SAFE_LINK_SCHEMES:
-            url = "#"
-        return super().link(text, url, title)
+        return super().link(text, url if is_safe_link(url) else "#", title)
 
     def image(self, text, url, title=None):
         attachment = url[len("attachment:"):] if url.startswith("attachment:") else None
@@ -196,6 +199,16 @@ def markdown2html(context, source):
     return MarkdownWithMath(renderer=renderer).render(source)
 
 
+def exporter_settings():
+    """The settings of nbconvert's ``HTMLExporter`` that make its pages offline and safe.
+
+    ``nbgrader_config.py`` gives them to nbgrader (feedback, Formgrader); :func:`offline_exporter`
+    to ``make solutions-html``.
+    """
+    return {"filters": {"markdown2html": f"{__name__}.markdown2html"},
+            "extra_template_basedirs": [TEMPLATE_DIR, nbgrader_template_dir()]}
+
+
 def offline_exporter(template_name="offline"):
     """nbconvert's HTML exporter with MathML formulas and no CDN, for one of its templates.
 
@@ -205,11 +218,7 @@ def offline_exporter(template_name="offline"):
     from nbconvert.exporters import HTMLExporter
     from traitlets.config import Config
 
-    config = Config()
-    config.HTMLExporter.template_name = template_name
-    config.HTMLExporter.filters = {"markdown2html": "grading.offline_html.markdown2html"}
-    config.HTMLExporter.extra_template_basedirs = [TEMPLATE_DIR, nbgrader_template_dir()]
-    return HTMLExporter(config=config)
+    return HTMLExporter(config=Config({"HTMLExporter": {**exporter_settings(), "template_name": template_name}}))
 
 
 def export_solutions(root, assignment, out=None):

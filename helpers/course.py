@@ -104,12 +104,12 @@ def _panel_description(ax):
         words += f" of {ylabel} against {xlabel}"
     elif xlabel or ylabel:
         words += f" ({xlabel or ylabel})"
-    legend = ax.get_legend()
-    if legend is not None:
-        entries = [_plain(t.get_text()) for t in legend.get_texts() if t.get_text()]
-        if entries:
-            words += ", curves: " + ", ".join(entries)
-    return words
+    entries = _legend_entries([ax.get_legend()] if ax.get_legend() is not None else [])
+    return words + (f", curves: {entries}" if entries else "")
+
+
+def _legend_entries(legends):
+    return ", ".join(_plain(t.get_text()) for legend in legends for t in legend.get_texts() if t.get_text())
 
 
 #: A figure with more panels than this is described by its first and last ones.
@@ -137,8 +137,8 @@ def figure_description(fig):
     suptitle = getattr(fig, "_suptitle", None)
     heading = _plain(suptitle.get_text()) if suptitle is not None else ""
     words = f"Figure '{heading}'" if heading else "Figure"
-    legend = [_plain(t.get_text()) for legend in fig.legends for t in legend.get_texts() if t.get_text()]
-    ending = f"; curves: {', '.join(legend)}." if legend else "."
+    entries = _legend_entries(fig.legends)
+    ending = f"; curves: {entries}." if entries else "."
     if not panels:
         return words + ending
     # Runs of alike panels read once ("image 'shifted' (8 times)"); a long list keeps its ends.

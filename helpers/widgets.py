@@ -87,9 +87,12 @@ def interactive_or_static(plot, static, environ=None, limits=None, **controls):
                     slider.min = low
                     slider.max = high  # the slider moves its value into the new range itself
 
+            # The limited sliders follow the others; they need not watch themselves.
+            limited = set(limits(**widget.kwargs))
             apply_limits()
-            for control in widget.kwargs_widgets:
-                control.observe(apply_limits, names="value")
+            for name, control in by_name.items():
+                if name not in limited:
+                    control.observe(apply_limits, names="value")
         display(widget)
         return widget
     plot(**static)

@@ -195,8 +195,9 @@ def test_autograde_stops_at_once_when_the_gradebook_does_not_know_the_assignment
     # A fresh clone has release/ but no gradebook: nbgrader would refuse only after all the grading.
     import pytest
 
-    from grading.__main__ import _check_gradebook
+    from grading.__main__ import _check_gradebook, _venv_on_path
 
+    _venv_on_path()  # alembic makes the new gradebook
     with pytest.raises(SystemExit, match="no assignment 'ex04' yet. Run `make assignment`"):
         _check_gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", "ex04")
 
