@@ -55,6 +55,13 @@ c.Execute.record_timing = False
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# The student versions: nbgrader's steps, then the language_info JupyterLab's kernel reports, so
+# that opening a notebook does not mark it as changed.
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [*GenerateAssignment.class_traits()["preprocessors"].default(),
+                                      "grading.nbgrader_glue.RecordLanguageInfo"]
+
 # The executed solutions in notebooks/ must not show the hidden tests.
 c.GenerateSolution.preprocessors = [
     IncludeHeaderFooter,

@@ -163,3 +163,15 @@ def test_every_stored_figure_has_alternative_text(name):
                     alt = output.get("metadata", {}).get(mime, {}).get("alt", "")
                     assert alt.startswith("Figure"), f"{name} {cell.get('id')}: a figure without alt text"
     assert images, f"{name} stores no figures"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_versions_record_the_kernels_language_info(name):
+    # JupyterLab marks a notebook as changed when it opens it if this differs from what the kernel
+    # reports. The version is left out here: it is that of the Python that ran make assignment.
+    from ipykernel.ipkernel import IPythonKernel
+
+    recorded = dict(read(RELEASE / f"{name}.ipynb").metadata["language_info"])
+    expected = dict(IPythonKernel.language_info)
+    assert recorded.pop("version", None) and expected.pop("version")
+    assert recorded == expected
