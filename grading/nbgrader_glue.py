@@ -209,8 +209,14 @@ def with_grading_guides(cells, source_path):
                 f"**For the grader only** (not in the student's feedback): the model answer and grading guide of "
                 f"`{gid}`.\n\n{guides[gid]}\n\n</div>")
             guide.metadata[GUIDE_KEY] = True
+            guide.id = _cell_id("grading-guide", gid)  # not nbformat's random one: same notebook every run
             out.append(guide)
     return out
+
+
+def _cell_id(kind, grade_id):
+    """A cell id made from a grade_id (nbformat allows letters, digits, - and _, at most 64)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{kind}-{grade_id}")[:64]
 
 
 class MarkManualGrading(CoursePreprocessor):
@@ -235,8 +241,10 @@ class MarkManualGrading(CoursePreprocessor):
         for cell in nb.cells:
             cells.append(cell)
             if cell.cell_type == "markdown" and _meta(cell).get("grade_id") in waiting:
-                cells.append(nbformat.v4.new_markdown_cell(
-                    "*This answer is waiting for manual grading: its points are not in the total yet.*"))
+                note = nbformat.v4.new_markdown_cell(
+                    "*This answer is waiting for manual grading: its points are not in the total yet.*")
+                note.id = _cell_id("waiting", _meta(cell)["grade_id"])
+                cells.append(note)
         nb.cells = cells
         return nb, resources
 

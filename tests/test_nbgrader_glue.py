@@ -205,3 +205,19 @@ def test_autograde_stops_at_once_when_the_gradebook_does_not_know_the_assignment
 def test_sanitized_answers_keep_their_quotes():
     # bleach escaped Markdown's quote markers, so a quoted line showed as "&gt; ...".
     assert sanitize_markdown("> a quote\n> > nested\na > b") == "> a quote\n> > nested\na &gt; b"
+
+
+def test_grading_guides_come_out_the_same_on_every_run():
+    # nbformat gave each inserted guide a random cell id: every re-recording rewrote the
+    # autograded notebooks of students whose work had not changed.
+    from nbtools import SOURCE
+
+    from grading.nbgrader_glue import GUIDE_KEY, with_grading_guides
+
+    source = SOURCE / "01_convolutions.ipynb"
+    cells = nbformat.read(str(source), as_version=4).cells
+    first, second = with_grading_guides(cells, source), with_grading_guides(cells, source)
+    guides = [c for c in first if c.metadata.get(GUIDE_KEY)]
+    assert guides and [c.id for c in first] == [c.id for c in second]
+    assert all(c.id.startswith("grading-guide-") for c in guides)
+    nbformat.validate(nbformat.v4.new_notebook(cells=first))
