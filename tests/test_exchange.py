@@ -13,6 +13,13 @@ Checked on the way: the exchange is created with the permissions nbgrader needs;
 cannot list the submissions (nor so find the other's) and cannot read the other's home or the
 instructor's course folder (source/, the gradebook, the autograded notebooks).
 
+The accounts see the machine, but of the instructor only what a shared server would give them:
+the interpreter, the course's venv and its ``grading``/``helpers`` packages, read-only at their own
+paths; the rest of the checkout and of /root is not there. The cycle runs with the checkout in a
+folder only root may enter, as a clone in /root or in a ``mktemp -d`` folder lies: where the
+checkout is not (CI's clone), the test runs itself again in a mount namespace in which its parent
+folder is root's alone (mode 0700).
+
 Needs root (to create the accounts), which CI has; skipped otherwise.
 """
 
@@ -30,7 +37,7 @@ import pytest
 
 import nbformat
 
-from nbtools import ASSIGNMENT, BIN, make_course, nbgrader_meta, notebook_names
+from nbtools import ASSIGNMENT, BIN, ROOT, SOURCE, make_course, nbgrader_meta, notebook_names
 from test_grading_cases import instructor_answers
 
 pytestmark = [
@@ -41,6 +48,52 @@ pytestmark = [
 
 COURSE = "dl-ex04-cnn"
 NOTEBOOK = "01_convolutions"  # one notebook keeps the cycle short; every step is the same for six
+
+#: What the accounts see of the instructor's files: the interpreter, the venv and the packages
+#: that the course folder links to (grading) or the venv imports from the checkout (helpers).
+SHOWN = (Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), ROOT / "grading", ROOT / "helpers")
+#: Replaced by empty folders in the accounts' view, but for what SHOWN puts in them.
+HIDDEN = (Path("/root"), ROOT)
+
+
+def private_folder_above(path):
+    """The outermost folder above ``path`` that other accounts cannot enter, or None."""
+    for folder in reversed(Path(path).parents):
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
+
+
+def view_showing_only(shown, hidden):
+    """bubblewrap arguments that show the machine, but only ``shown`` of the folders ``hidden``.
+
+    Each folder of ``hidden``, and the outermost folder that others cannot enter above each path
+    of ``shown``, becomes an empty one in which the paths of ``shown`` appear, read-only, at
+    their own paths, with every folder on the way traversable.
+
+    Parameters
+    ----------
+    shown, hidden : iterable of pathlib.Path
+        Absolute paths.
+
+    Returns
+    -------
+    list of str
+        To follow ``bwrap --dev-bind / /``.
+    """
+    covers = set(hidden) | {folder for folder in map(private_folder_above, shown) if folder is not None}
+    covers = sorted(c for c in covers if not any(c != other and c.is_relative_to(other) for other in covers))
+    arguments = []
+    for cover in covers:
+        arguments += ["--tmpfs", str(cover)]
+    for path in shown:
+        cover = next((c for c in covers if path.is_relative_to(c)), None)
+        if cover is not None:
+            for folder in reversed(path.parents):
+                if folder != cover and folder.is_relative_to(cover):
+                    arguments += ["--perms", "0755", "--dir", str(folder)]
+        arguments += ["--ro-bind", str(path), str(path)]
+    return arguments
 
 
 class Account:
@@ -55,18 +108,9 @@ class Account:
         home.chmod(0o700)
 
     def run(self, *command, cwd=None, check=True):
-        """Run a command as this account, with no rights of root left.
-
-        The interpreter of the course's venv may live under /root (0700 here): the command sees a
-        private /root that holds only that interpreter, read-only; everything else is the machine.
-        """
-        prefix = Path(sys.base_prefix).resolve()
-        wrapper = ["bwrap", "--dev-bind", "/", "/", "--tmpfs", "/root"]
-        for parent in reversed(prefix.parents[:-1]):  # traversable, as /root is not
-            if parent.is_relative_to("/root"):
-                wrapper += ["--perms", "0755", "--dir", str(parent)]
-        wrapper += ["--ro-bind", str(prefix), str(prefix), "--chdir", str(cwd or self.home), "--",
-                   "setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups",
+        """Run a command as this account, with no rights of root left, in the accounts' view."""
+        wrapper = ["bwrap", "--dev-bind", "/", "/", *view_showing_only(SHOWN, HIDDEN), "--chdir", str(cwd or self.home),
+                   "--", "setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups",
                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
         env = {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "LANG": "C.UTF-8",
                "PATH": f"{BIN}:/usr/bin:/bin", "JUPYTER_PLATFORM_DIRS": "1"}
@@ -80,6 +124,11 @@ class Account:
         probe = ("import os, sys\np = sys.argv[1]\ntry:\n    os.listdir(p) if os.path.isdir(p) else open(p, 'rb').read(1)\n"
                  "    print('READ')\nexcept OSError as e:\n    print('DENIED', e.errno)\n")
         return "READ" in self.run(BIN / "python", "-c", probe, path, check=False).stdout
+
+    def listing(self, folder):
+        """The names this account sees in ``folder``."""
+        return self.run(BIN / "python", "-c", "import os, sys\nprint(*os.listdir(sys.argv[1]), sep='\\n')",
+                        folder).stdout.splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +161,34 @@ def _nbgrader(account, *args, cwd=None):
     return account.run(BIN / "nbgrader", *args, cwd=cwd)
 
 
-def test_the_whole_exchange_cycle_with_separate_accounts(server):
+def in_a_private_folder(command):
+    """``command`` as root, in a mount namespace in which the checkout lies in a folder only root may enter.
+
+    That folder is the checkout's parent (as /root or a ``mktemp -d`` folder is for a clone), or
+    the checkout itself where its parent is / or /tmp (the accounts' homes are made in /tmp): an
+    empty tmpfs of mode 0700 in which everything it held is bound again, so root misses nothing.
+    """
+    private = ROOT if ROOT.parent in (Path("/"), Path("/tmp")) else ROOT.parent
+    wrapper = ["bwrap", "--dev-bind", "/", "/", "--perms", "0700", "--tmpfs", str(private)]
+    for entry in sorted(private.iterdir()):
+        if entry.is_symlink():
+            wrapper += ["--symlink", os.readlink(entry), str(entry)]
+        else:
+            wrapper += ["--dev-bind", str(entry), str(entry)]
+    return wrapper + ["--chdir", str(ROOT), "--", *command]
+
+
+def test_the_whole_exchange_cycle_with_separate_accounts(request):
+    if private_folder_above(ROOT) is None:
+        # CI's clone lies in a folder that everyone may enter: run again where it does not.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        done = subprocess.run(in_a_private_folder([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                                                   request.node.nodeid]),
+                              env=env, capture_output=True, text=True, timeout=2400)
+        assert done.returncode == 0 and "1 passed" in done.stdout, \
+            f"with the checkout in a private folder:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+        return
+    server = request.getfixturevalue("server")
     teacher, alice, bob, exchange = server["teacher"], server["alice"], server["bob"], server["exchange"]
     course = teacher.home / "course"
     course.mkdir()
@@ -154,6 +230,12 @@ def test_the_whole_exchange_cycle_with_separate_accounts(server):
     assert not bob.can_read(alice.home / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     assert not bob.can_read(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     assert alice.can_read(alice.home / ASSIGNMENT / f"{NOTEBOOK}.ipynb"), "the probe can read where it may"
+    # Of the instructor's files, only the way to what SHOWN lists: not the checkout's source/ (hidden
+    # tests), its .git or anything else of it or of /root.
+    assert not bob.can_read(SOURCE / f"{NOTEBOOK}.ipynb")
+    for folder in {Path("/root"), ROOT, private_folder_above(ROOT)} - {None}:
+        extra = [name for name in bob.listing(folder) if not any(p.is_relative_to(folder / name) for p in SHOWN)]
+        assert not extra, f"{bob.name} sees {extra} in {folder}"
 
     # 3. The instructor collects, autogrades (sandboxed, as an ordinary user), releases feedback.
     _nbgrader(teacher, "collect", ASSIGNMENT, cwd=course)
