@@ -15,9 +15,13 @@ points outside the archive (``..``, an absolute path); student ids that are not 
 name. When one student uploaded the same file twice, the later upload wins and the log says so.
 
 Nothing in ``submitted/`` is ever deleted. A file that is already there with other content is
-kept and reported as a conflict, unless ``force`` (``make collect FORCE=1``) replaces it. The
-participant ids seen are written to ``downloaded/<assignment>/participants.csv``, which
-``make grades`` uses to write a grade file for Moodle's import (:func:`write_moodle_grades`).
+kept and reported as a conflict, unless ``force`` (``make collect FORCE=1``) replaces it. One line
+per student says what was filed, and what was unpacked from a zip the student uploaded.
+
+The participant ids and full names seen are written to ``downloaded/<assignment>/participants.csv``.
+It is the way back to Moodle: ``make grades`` writes a grading worksheet for Moodle's import
+(:func:`write_moodle_grades`), ``make feedback-zip`` the feedback files in the folders of Moodle's
+own download (:func:`write_feedback_zip`), and ``make autograde`` gives the gradebook the names.
 """
 
 import csv
@@ -47,6 +51,7 @@ class Upload:
     data: bytes
     when: float  # seconds since the epoch: the file's or the archive member's time
     origin: str  # where it came from, for the log
+    unpacked_from: str = ""  # the zip the student uploaded that held it, if any
 
 
 def is_junk(parts):
@@ -97,6 +102,7 @@ class Collector:
         self.log(f"REFUSED {text}")
 
     def student_for(self, participant, full_name, where):
+        """The student id a Moodle folder is filed under, or None (refused)."""
         student = self.mapping.get(participant, participant)
         if not _SAFE_NAME.match(student):
             self.refuse(f"{where}: the student id {student!r} is not a safe folder name "
@@ -210,7 +216,8 @@ class Collector:
                     continue
                 content = self._member_bytes(archive, member, inner)
                 if content is not None:
-                    self._add(student, parts[-1], content, _member_time(member), inner)
+                    self._add(student, parts[-1], content, _member_time(member), inner,
+                              unpacked_from=PurePosixPath(where.rsplit(":", 1)[-1]).name)
 
     def _member_parts(self, member, where):
         """The path parts of an archive member worth reading, or None (refused, litter or a folder)."""
@@ -233,11 +240,11 @@ class Collector:
             self.refuse(f"{where}: could not be unpacked ({error})")
             return None
 
-    def _add(self, student, name, data, when, origin):
+    def _add(self, student, name, data, when, origin, unpacked_from=""):
         if len(data) > MAX_UPLOAD_BYTES:
             self.refuse(f"{origin}: over the limit of {MAX_UPLOAD_BYTES // 2**20} MB")
             return
-        self.uploads.append(Upload(student, name, data, when, origin))
+        self.uploads.append(Upload(student, name, data, when, origin, unpacked_from))
 
     # -- filing
 
@@ -254,31 +261,48 @@ class Collector:
         return [chosen[key] for key in sorted(chosen)]
 
     def file(self, submitted, assignment, force=False):
-        """Write the chosen uploads; returns counts of added, unchanged, replaced and conflicting files."""
+        """Write the chosen uploads; returns counts of added, unchanged, replaced and conflicting files.
+
+        Logs one line per student: where their files went, each with what happened to it.
+        """
         counts = {"added": 0, "unchanged": 0, "replaced": 0, "conflicts": 0}
+        filed = {}  # student -> ["name (what happened)"]
         for upload in self.latest():
             folder = Path(submitted) / upload.student / assignment
             target = folder / upload.name
-            if target.exists():
-                if target.read_bytes() == upload.data:
-                    counts["unchanged"] += 1
-                    continue
-                if not force:
-                    counts["conflicts"] += 1
-                    self.log(f"CONFLICT {target}: already there with other content; kept it "
-                             "(make collect FORCE=1 replaces it)")
-                    continue
-                counts["replaced"] += 1
-                self.log(f"replaced {target} (FORCE=1)")
-            else:
-                counts["added"] += 1
-            folder.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(upload.data)
-            stamp = folder / "timestamp.txt"
-            if force or not stamp.exists():
-                # nbgrader reads the submission time from here (late penalties, Formgrader).
-                stamp.write_text(datetime.fromtimestamp(upload.when, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+            outcome = self._file_one(upload, folder, target, force)
+            counts[outcome] += 1
+            what = {"added": "added", "unchanged": "unchanged", "replaced": "replaced",
+                    "conflicts": "CONFLICT, kept the one there"}[outcome]
+            if upload.unpacked_from:
+                what += f", unpacked from {upload.unpacked_from}"
+            filed.setdefault(upload.student, []).append(f"{upload.name} ({what})")
+        names = {student: name for student, name in self.participants.values()}
+        for student, files in filed.items():
+            who = f"{student} ({names[student]})" if names.get(student) else student
+            self.log(f"{who} -> {Path(submitted).name}/{student}/{assignment}/: {', '.join(files)}")
         return counts
+
+    def _file_one(self, upload, folder, target, force):
+        """Write one upload unless it is there already; returns what happened (a key of the counts)."""
+        if target.exists():
+            if target.read_bytes() == upload.data:
+                return "unchanged"
+            if not force:
+                self.log(f"CONFLICT {target}: already there with other content; kept it "
+                         "(make collect FORCE=1 replaces it)")
+                return "conflicts"
+            self.log(f"replaced {target} (FORCE=1)")
+            outcome = "replaced"
+        else:
+            outcome = "added"
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(upload.data)
+        stamp = folder / "timestamp.txt"
+        if force or not stamp.exists():
+            # nbgrader reads the submission time from here (late penalties, Formgrader).
+            stamp.write_text(datetime.fromtimestamp(upload.when, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+        return outcome
 
 
 def _member_time(member):
@@ -324,18 +348,138 @@ def collect(root, assignment, force=False, mapping_path=None, log=print):
     return counts
 
 
-def write_moodle_grades(root, assignment, grades_csv, out_path, log=print):
-    """A grade file for Moodle's import: ``Identifier`` ("Participant <id>") and ``Grade``.
+def read_participants(root, assignment):
+    """The rows of ``downloaded/<assignment>/participants.csv``: participant_id, student_id, full_name.
+
+    Empty when nothing was collected from Moodle yet.
+    """
+    path = Path(root) / "downloaded" / assignment / "participants.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as stream:
+        return [{"participant_id": row["participant_id"], "student_id": row["student_id"],
+                 "full_name": row.get("full_name") or ""} for row in csv.DictReader(stream)]
+
+
+def split_full_name(full_name):
+    """(first name, last name) of a Moodle full name, split at its last space.
+
+    Moodle shows "First Last" unless the site orders names otherwise; nbgrader keeps the two
+    apart. A name of one word is a last name.
+    """
+    first, _, last = full_name.strip().rpartition(" ")
+    return (first.strip() or None, last or None)
+
+
+#: Characters Moodle keeps out of file names (clean_filename), and "_", which separates the parts
+#: of a folder name: Moodle's download writes the full name with spaces instead.
+_NOT_IN_MOODLE_NAMES = re.compile(r'[_/\\:*?"<>|\x00-\x1f]')
+
+
+def moodle_folder(full_name, participant):
+    """The folder of one participant in Moodle's "Download all submissions":
+    ``Full Name_<participant id>_assignsubmission_file_``.
+
+    Moodle's "Upload multiple feedback files in a zip" reads the participant id from the second
+    ``_``-separated part of such a folder name, so the name itself holds no ``_``.
+    """
+    name = " ".join(_NOT_IN_MOODLE_NAMES.sub(" ", full_name).split()) or "Participant"
+    return f"{name}_{participant}_assignsubmission_file_"
+
+
+def write_feedback_zip(root, assignment, out_path, log=print):
+    """A zip for Moodle's "Upload multiple feedback files in a zip": each student's feedback files
+    in the folder Moodle's own download gave their submission.
+
+    Students come from ``participants.csv``; a student with feedback but no known participant id
+    is named, not guessed, and so is a participant without feedback.
+
+    Returns
+    -------
+    dict
+        ``students`` (folders written), ``files``, ``no_participant`` and ``no_feedback`` (student ids).
+    """
+    root = Path(root)
+    feedback = root / "feedback"
+    by_student = {}
+    for row in read_participants(root, assignment):
+        by_student.setdefault(row["student_id"], []).append(row)
+    done = {"students": 0, "files": 0, "no_participant": [], "no_feedback": []}
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for student in sorted(by_student):
+            files = sorted(p for p in (feedback / student / assignment).glob("*")
+                           if p.is_file() and not p.name.startswith("."))
+            if not files:
+                done["no_feedback"].append(student)
+                continue
+            for row in by_student[student]:
+                folder = moodle_folder(row["full_name"], row["participant_id"])
+                for path in files:
+                    archive.write(path, f"{folder}/{path.name}")
+                done["students"] += 1
+                done["files"] += len(files)
+    for folder in sorted(feedback.glob(f"*/{assignment}")):
+        if folder.parent.name not in by_student and any(folder.iterdir()):
+            done["no_participant"].append(folder.parent.name)
+    log(f"wrote {out_path} for Moodle's \"Upload multiple feedback files in a zip\": "
+        f"{done['files']} files for {done['students']} students")
+    for student in done["no_feedback"]:
+        log(f"  no feedback for {student} yet (nothing in feedback/{student}/{assignment}/): make feedback first")
+    for student in done["no_participant"]:
+        log(f"  not in {out_path}: {student} (no Moodle participant id known; collect from Moodle, or add a mapping)")
+    return done
+
+
+#: The columns Moodle's "Upload grading worksheet" needs (its English names): without
+#: "Last modified (grade)" it refuses the whole file. Columns it does not know, such as the
+#: grading status, it ignores.
+MOODLE_WORKSHEET_COLUMNS = ["Identifier", "Grade", "Last modified (grade)", "Grading status"]
+
+
+def ungraded_answers(grades_csv, assignment):
+    """How many written answers still wait for a person, and in how many submissions.
+
+    Read from the ``waiting_for_manual_grading`` column that ``make grades`` writes into grades.csv.
+    """
+    answers = submissions = 0
+    with open(grades_csv, newline="", encoding="utf-8") as stream:
+        for row in csv.DictReader(stream):
+            waiting = int(float(row.get("waiting_for_manual_grading") or 0))
+            if row.get("assignment") == assignment and waiting:
+                answers += waiting
+                submissions += 1
+    return answers, submissions
+
+
+def grading_status(waiting):
+    """The grading status column of one student: final, or provisional and why."""
+    if not waiting:
+        return "final"
+    return f"PROVISIONAL: {waiting} written answer{'s' if waiting != 1 else ''} not graded yet"
+
+
+def write_moodle_grades(root, assignment, grades_csv, out_path, log=print, modified=None):
+    """A grading worksheet for Moodle's import: ``Identifier`` ("Participant <id>"), ``Grade``,
+    ``Last modified (grade)`` and ``Grading status`` (final, or provisional while written answers
+    wait for a person).
 
     The participant id of a student comes from ``downloaded/<assignment>/participants.csv``
     (written by :func:`collect`), else the student id itself when it is a number.
+
+    Parameters
+    ----------
+    modified : datetime.datetime, optional
+        The time the grades are as of (default: now). Moodle leaves a grade alone that was changed
+        in Moodle after it, unless its import is told to allow that.
+
+    Returns
+    -------
+    list of tuple
+        The rows written, one per column.
     """
-    root = Path(root)
-    participants = {}
-    known = root / "downloaded" / assignment / "participants.csv"
-    if known.exists():
-        with open(known, newline="", encoding="utf-8") as stream:
-            participants = {r["student_id"]: r["participant_id"] for r in csv.DictReader(stream)}
+    modified = (modified or datetime.now()).astimezone().isoformat(timespec="seconds")
+    participants = {row["student_id"]: row["participant_id"] for row in read_participants(root, assignment)}
     rows, missing = [], []
     with open(grades_csv, newline="", encoding="utf-8") as stream:
         for row in csv.DictReader(stream):
@@ -346,12 +490,14 @@ def write_moodle_grades(root, assignment, grades_csv, out_path, log=print):
             if participant is None:
                 missing.append(student)
                 continue
-            rows.append((f"Participant {participant}", f"{float(row['score'] or 0):.2f}"))
+            waiting = int(float(row.get("waiting_for_manual_grading") or 0))
+            rows.append((f"Participant {participant}", f"{float(row['score'] or 0):.2f}", modified,
+                         grading_status(waiting)))
     with open(out_path, "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
-        writer.writerow(["Identifier", "Grade"])
+        writer.writerow(MOODLE_WORKSHEET_COLUMNS)
         writer.writerows(sorted(rows, key=lambda r: (len(r[0]), r[0])))
     log(f"wrote {out_path} for Moodle's grade import ({len(rows)} students)")
     for student in missing:
         log(f"  not in {out_path}: {student} (no Moodle participant id known; collect from Moodle, or add a mapping)")
-    return rows
+    return sorted(rows, key=lambda r: (len(r[0]), r[0]))

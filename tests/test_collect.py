@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timezone
 
 import pytest
 
-from grading.collect import collect, write_moodle_grades
+from grading.collect import collect, write_feedback_zip, write_moodle_grades
 from nbtools import ROOT
 
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
@@ -150,19 +151,122 @@ def test_nothing_in_submitted_is_deleted_and_conflicts_are_reported(course):
     assert counts == {"added": 0, "unchanged": 1, "replaced": 0, "conflicts": 0, "refused": 0}
 
 
+def moodle_worksheet_rows(text):
+    """What Moodle's "Upload grading worksheet" reads from a CSV (mod/assign/feedback/offline).
+
+    It finds its columns by their (English) names and refuses the whole file unless
+    "Identifier", "Grade" and "Last modified (grade)" are all there; other columns it ignores.
+    The participant id is the identifier without "Participant ".
+    """
+    header, *records = list(csv.reader(io.StringIO(text)))
+    missing = {"Identifier", "Grade", "Last modified (grade)"} - set(header)
+    assert not missing, f"Moodle refuses this worksheet: no column {missing}"
+    at = {name: header.index(name) for name in ("Identifier", "Grade", "Last modified (grade)")}
+    return [(r[at["Identifier"]][len("Participant "):], float(r[at["Grade"]]),
+             datetime.fromisoformat(r[at["Last modified (grade)"]])) for r in records]
+
+
 def test_a_grade_file_for_moodle_s_import(course):
     folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
     folder.mkdir()
     (folder / "01_convolutions.ipynb").write_bytes(notebook("gh"))
+    other = archive(course) / "Alan Turing_42_assignsubmission_file_"
+    other.mkdir()
+    (other / "01_convolutions.ipynb").write_bytes(notebook("at"))
     run(course)
     grades = course / "grades.csv"
     grades.write_text("assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
-                      "late_submission_penalty,score,max_score\n"
-                      "ex04,,,4711,,,,41.5,0.0,41.5,56.0\nex04,,,hopper,,,,10.0,0.0,10.0,56.0\n")
+                      "late_submission_penalty,score,max_score,waiting_for_manual_grading\n"
+                      "ex04,,,4711,,,,41.5,0.0,41.5,56.0,0\nex04,,,42,,,,10.0,0.0,10.0,56.0,2\n"
+                      "ex04,,,hopper,,,,10.0,0.0,10.0,56.0,0\n")
     lines = []
-    rows = write_moodle_grades(course, "ex04", grades, course / "grades-moodle.csv", log=lines.append)
-    assert (course / "grades-moodle.csv").read_text().splitlines() == ["Identifier,Grade", "Participant 4711,41.50"]
-    assert rows == [("Participant 4711", "41.50")] and any("hopper" in line for line in lines)
+    as_of = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    write_moodle_grades(course, "ex04", grades, course / "grades-moodle.csv", log=lines.append, modified=as_of)
+    text = (course / "grades-moodle.csv").read_text()
+    assert moodle_worksheet_rows(text) == [("42", 10.0, as_of), ("4711", 41.5, as_of)]
+    status = {row["Identifier"]: row["Grading status"] for row in csv.DictReader(io.StringIO(text))}
+    assert status == {"Participant 42": "PROVISIONAL: 2 written answers not graded yet", "Participant 4711": "final"}
+    assert any("hopper" in line and "no Moodle participant id" in line for line in lines)
+
+
+def moodle_importer_participant(member):
+    """The participant id that Moodle's "Upload multiple feedback files in a zip" finds in a zip
+    member's path (mod/assign/feedback/file/importziplib.php), or None.
+
+    Each folder of the path is split at "_" into at most 5 parts; the first with at least 4 parts,
+    a number as its second and "assignsubmission", "file" (the plugin) as its third and fourth names
+    the participant. Names starting with "." are skipped.
+    """
+    parts = member.split("/")
+    if parts[-1].startswith((".", "~")):
+        return None
+    for part in parts:
+        pieces = part.split("_", 4)
+        if len(pieces) >= 4 and pieces[1].isdigit() and pieces[2:4] == ["assignsubmission", "file"]:
+            return pieces[1]
+    return None
+
+
+def test_the_feedback_zip_has_the_folders_of_moodle_s_download(course, tmp_path):
+    download = {"Grace Hopper_4711_assignsubmission_file_": "01_convolutions.ipynb",
+                "Alan Turing_42_assignsubmission_file_": "handin.zip",
+                "Mary Jackson_77_assignsubmission_file_": "01_convolutions.ipynb"}
+    (archive(course) / "ex04-Download all submissions.zip").write_bytes(zip_bytes({
+        f"{folder}/{name}": zip_bytes({"01_convolutions.ipynb": notebook(folder)}) if name.endswith(".zip")
+        else notebook(folder) for folder, name in download.items()}))
+    mapping = tmp_path / "ids.csv"
+    mapping.write_text("participant_id,student_id\n42,aturing\n")
+    run(course, mapping_path=mapping)
+    for student in ("4711", "aturing", "walkin"):  # walkin: handed in by hand, not through Moodle
+        folder = course / "feedback" / student / "ex04"
+        folder.mkdir(parents=True)
+        (folder / "01_convolutions.html").write_text(f"<p>feedback of {student}</p>")
+        (folder / "NOT_GRADED.txt").write_text("02_sobel_laplace.ipynb: not a notebook")
+    lines = []
+    done = write_feedback_zip(course, "ex04", course / "feedback-moodle.zip", log=lines.append)
+    with zipfile.ZipFile(course / "feedback-moodle.zip") as handle:
+        members = {info.filename: handle.read(info) for info in handle.infolist()}
+    assert sorted(members) == [
+        "Alan Turing_42_assignsubmission_file_/01_convolutions.html",
+        "Alan Turing_42_assignsubmission_file_/NOT_GRADED.txt",
+        "Grace Hopper_4711_assignsubmission_file_/01_convolutions.html",
+        "Grace Hopper_4711_assignsubmission_file_/NOT_GRADED.txt"]
+    assert {name.split("/")[0] for name in members} <= set(download), "the folders of Moodle's own download"
+    assert members["Alan Turing_42_assignsubmission_file_/01_convolutions.html"] == b"<p>feedback of aturing</p>"
+    assert {moodle_importer_participant(name) for name in members} == {"42", "4711"}
+    assert done["no_feedback"] == ["77"] and done["no_participant"] == ["walkin"]
+    assert any("walkin" in line and "no Moodle participant id" in line for line in lines)
+
+
+def test_names_with_underscores_still_name_the_participant_for_moodle(course):
+    folder = archive(course) / "Ada King_Lovelace_0815_assignsubmission_file_"
+    folder.mkdir()
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("ada"))
+    run(course)
+    (course / "feedback" / "0815" / "ex04").mkdir(parents=True)
+    (course / "feedback" / "0815" / "ex04" / "01_convolutions.html").write_text("ok")
+    write_feedback_zip(course, "ex04", course / "feedback-moodle.zip", log=lambda line: None)
+    with zipfile.ZipFile(course / "feedback-moodle.zip") as handle:
+        (member,) = handle.namelist()
+    assert moodle_importer_participant(member) == "0815", member
+
+
+def test_collect_says_per_student_what_it_filed_and_unpacked(course):
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    folder.mkdir()
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("gh"))
+    other = archive(course) / "Alan Turing_42_assignsubmission_file_"
+    other.mkdir()
+    (other / "handin.zip").write_bytes(zip_bytes({"ex04/01_convolutions.ipynb": notebook("at"),
+                                                 "ex04/02_sobel_laplace.ipynb": notebook("at2")}))
+    counts, log = run(course)
+    assert "4711 (Grace Hopper) -> submitted/4711/ex04/: 01_convolutions.ipynb (added)" in log.splitlines()
+    assert ("42 (Alan Turing) -> submitted/42/ex04/: 01_convolutions.ipynb (added, unpacked from handin.zip), "
+            "02_sobel_laplace.ipynb (added, unpacked from handin.zip)") in log.splitlines()
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("gh, second try"))
+    counts, log = run(course)
+    assert "4711 (Grace Hopper) -> submitted/4711/ex04/: 01_convolutions.ipynb (CONFLICT, kept the one there)" \
+        in log.splitlines()
 
 
 def test_make_collect_s_command_line(course):
