@@ -12,8 +12,10 @@ ignored. The cells run once per policy in a sandbox, and each trusted test runs 
 (a fork) of that process, so that PyTorch is imported once per notebook, not once per test.
 """
 
+import ast
 import hashlib
 import json
+import re
 import time
 import traceback
 from pathlib import Path
@@ -103,20 +105,40 @@ def notebook_plan(source_path):
     -------
     dict
         ``solutions``: [grade_id of code solution cells, in order]; ``tests``: {grade_id: points}
-        of autograded code cells, in order; ``written``: {grade_id: points} of written answers.
+        of autograded code cells, in order; ``written``: {grade_id: points} of written answers;
+        ``defines``: {grade_id: [names]} that each code solution cell defines (:func:`defined_names`).
     """
     nb = json.loads(Path(source_path).read_text(encoding="utf-8"))
-    plan = {"solutions": [], "tests": {}, "written": {}}
+    plan = {"solutions": [], "tests": {}, "written": {}, "defines": {}}
     for cell in nb["cells"]:
         meta = _meta(cell)
         gid = meta.get("grade_id")
         if cell["cell_type"] == "code" and meta.get("solution"):
             plan["solutions"].append(gid)
+            plan["defines"][gid] = defined_names(_source_text(cell))
         elif cell["cell_type"] == "code" and meta.get("grade"):
             plan["tests"][gid] = float(meta.get("points", 0))
         elif cell["cell_type"] == "markdown" and meta.get("grade"):
             plan["written"][gid] = float(meta.get("points", 0))
     return plan
+
+
+def defined_names(source):
+    """The names that a cell's top level defines (functions, classes, assignments), in order.
+
+    Read from the instructor's solution cell: a student's cell that does not compile says nothing.
+    """
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found = [node.name]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        else:
+            found = []
+        names += [name for name in found if name not in names]
+    return names
 
 
 def student_cells(submission_path, solution_ids):
@@ -175,8 +197,12 @@ def start_session(policy, cells, prelude, limits, sandboxed, uid=None):
     return session, None
 
 
-def run_test(trusted, session, seconds):
-    """Run one trusted test in a fresh copy of the session's set-up; never raises for the student's faults."""
+def run_test(trusted, session, seconds, defines=None):
+    """Run one trusted test in a fresh copy of the session's set-up; never raises for the student's faults.
+
+    ``defines`` ({grade_id: names}, see :func:`notebook_plan`) lets a failure lead with its root
+    cause: a solution cell that the test depends on and that did not run to its end.
+    """
     # A copy starts in milliseconds: a set-up process that does not answer the request for one
     # was broken by the student's cells (they still run, or forged a reply), for every test alike.
     session.deadline = time.monotonic() + min(seconds, FORK_SECONDS)
@@ -191,23 +217,27 @@ def run_test(trusted, session, seconds):
     try:
         trusted.function(student)
     except Failed as error:
-        return _failure("failed", error, current_phase_at(error))
+        result = _failure("failed", error, current_phase_at(error))
     except SandboxLost as error:
-        return _failure("crashed" if error.type == "Crashed" else "timeout", error.message, current_phase_at(error))
+        result = _failure("crashed" if error.type == "Crashed" else "timeout", error.message,
+                          current_phase_at(error))
     except StudentError as error:
         message = f"your code raised {error.type}" + (f": {error.message}" if error.message else "")
         if error.type == "NotImplementedError":
             message += " (the solution cell still holds the stub: write your code there)"
-        if error.type == "NameError":
-            message += _cell_hint(session.cell_errors)
-        return _failure("error", message, current_phase_at(error))
+        result = _failure("error", message, current_phase_at(error))
     except Exception as error:  # the student's values broke a trusted comparison
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        return _failure("error", f"your code returned something the test cannot use ({detail[:300]})",
-                        current_phase_at(error))
+        result = _failure("error", f"your code returned something the test cannot use ({detail[:300]})",
+                          current_phase_at(error))
+    else:
+        return {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
     finally:
         session.end_test()
-    return {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
+    cause = root_cause(result["message"], student.names_used(), session.cell_errors, defines or {})
+    if cause:
+        result["cause"] = cause
+    return result
 
 
 def test_order(tests):
@@ -235,11 +265,63 @@ def current_phase_at(error):
     return getattr(error, "phase", None) or current_phase()
 
 
-def _cell_hint(cell_errors):
-    if not cell_errors:
-        return ""
-    listed = "; ".join(f"{gid}: {e.get('type')}: {str(e.get('message'))[:150]}" for gid, e in cell_errors.items())
-    return f" (solution cells that raised when they ran: {listed})"
+_MISSING_NAME = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def root_cause(message, names_used, cell_errors, defines):
+    """What a failed test's message should lead with: the solution cells it depends on that did not run.
+
+    A cell that raised (a syntax error, or an exception while it ran) leaves the names after the
+    failing line undefined, and the test then reports a NameError: true, but not the cause.
+
+    Parameters
+    ----------
+    message : str
+        The failure's message (a "name 'corr2d' is not defined" in it names a missing name).
+    names_used : iterable of str
+        The student's names that the test called or read.
+    cell_errors : dict
+        grade_id -> error data of the cells that raised, as the sandbox reported them (not trusted:
+        only plain values of the expected types are used).
+    defines : dict
+        grade_id -> the names the cell defines (from the source notebook).
+
+    Returns
+    -------
+    str
+        One sentence per such cell ("Your corr2d cell has a SyntaxError on line 27 (expected ':'),
+        so corr2d was never defined."), or "" when no cell the test depends on failed.
+    """
+    missing = set(_MISSING_NAME.findall(str(message)))
+    wanted = missing | set(names_used)
+    sentences = []
+    for gid, names in defines.items():
+        error = cell_errors.get(gid) if isinstance(cell_errors, dict) else None
+        if isinstance(error, dict) and set(names) & wanted:
+            sentences.append(_cell_failure_sentence(gid, names, error, missing))
+    return " ".join(sentences)
+
+
+def _cell_failure_sentence(grade_id, names, error, missing):
+    kind = str(error.get("type") or "Exception")[:100]
+    bases = error.get("bases") if isinstance(error.get("bases"), list) else []
+    line = error.get("line")
+    detail = " ".join(str(error.get("message") or "").split())[:200]
+    label = grade_id if grade_id in names else (names[0] if names else grade_id)
+    syntax = kind == "SyntaxError" or "SyntaxError" in bases
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    sentence = f"Your {label} cell {'has' if syntax else 'raised'} {article} {kind}"
+    if type(line) is int and line > 0:
+        sentence += f" on line {line}"
+    if detail:
+        sentence += f" ({detail})"
+    lost = [name for name in names if name in missing]
+    if lost:
+        listed = ", ".join(lost[:-1]) + " and " + lost[-1] if len(lost) > 1 else lost[0]
+        sentence += f", so {listed} {'was' if len(lost) == 1 else 'were'} never defined"
+    elif not syntax:
+        sentence += " when it ran"
+    return sentence + "."
 
 
 def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, limits=None, uid=None):
@@ -262,8 +344,9 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
     Returns
     -------
     dict
-        ``tests``: {grade_id: {passed, kind, phase, check, message, points, score, seconds}},
-        ``problems``: notes on the file, ``cell_errors``: solution cells that raised.
+        ``tests``: {grade_id: {passed, kind, phase, check, message, points, score, seconds}, and
+        ``cause`` where a failure comes from a solution cell that did not run to its end},
+        ``problems``: notes on the file.
     """
     notebook = notebook or Path(source_path).stem
     plan = notebook_plan(source_path)
@@ -303,7 +386,7 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
                 continue
             started = time.monotonic()
             seconds = getattr(module, "SECONDS", {}).get(gid, DEFAULT_TEST_SECONDS)
-            result = run_test(trusted, sessions[policy], seconds)
+            result = run_test(trusted, sessions[policy], seconds, plan["defines"])
             result.update(points=points, score=points if result["passed"] else 0.0,
                           seconds=round(time.monotonic() - started, 3))
             results[gid] = result

@@ -173,11 +173,20 @@ class Student:
 
     def __init__(self, connection):
         self._connection = connection
+        self._names = []
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
         return _Remote(self, name)
+
+    def names_used(self):
+        """The names of the student's namespace that were called or read so far, in order."""
+        return list(self._names)
+
+    def _note(self, target):
+        if isinstance(target, str) and not target.startswith("fixture:") and target not in self._names:
+            self._names.append(target)
 
     def cell_errors(self):
         """grade_id -> "Type: message" for every solution cell that raised when it ran."""
@@ -193,16 +202,19 @@ class Student:
 
     def call(self, target, *args, **kwargs):
         """Call a name of the student's namespace, a handle, or ``"fixture:NAME"``."""
+        self._note(target)
         return self._ask({"op": "call", "target": encode(target), "args": encode(list(args)),
                           "kwargs": encode(dict(kwargs))})
 
     def method(self, target, attribute, *args, **kwargs):
         """Call ``target.attribute(*args, **kwargs)`` in the sandbox (target: a handle or a name)."""
+        self._note(target)
         return self._ask({"op": "call", "target": encode(target), "attribute": attribute,
                           "args": encode(list(args)), "kwargs": encode(dict(kwargs))})
 
     def attribute(self, target, attribute):
         """``target.attribute`` as data (or a handle)."""
+        self._note(target)
         return self._ask({"op": "getattr", "target": encode(target), "attribute": attribute})
 
     def fixture(self, name, *args, **kwargs):
@@ -218,6 +230,7 @@ class Student:
         return self._ask({"op": "value", "target": encode(handle)})
 
     def defined(self, name):
+        self._note(name)
         return bool(self._ask({"op": "defined", "name": name}))
 
     @contextlib.contextmanager

@@ -127,7 +127,11 @@ class RebuildFromRelease(CoursePreprocessor):
 
 
 def result_text(result):
-    """What a test cell shows for one trusted result (also in feedback)."""
+    """What a test cell shows for one trusted result (also in feedback).
+
+    A failure whose root cause is a solution cell that did not run to its end (``cause``, see
+    :func:`grading.engine.root_cause`) starts with that cause; what the check saw follows.
+    """
     if result["passed"]:
         return "✓ Passed: every check of this cell passed, the visible ones and the hidden tests."
     kind, phase, check, message = result["kind"], result["phase"], result["check"], result["message"]
@@ -141,7 +145,8 @@ def result_text(result):
         message = f"your code did not answer in time: {message}"
     elif kind == "crashed":
         message = f"your code's process died: {message}"
-    return f"{head}: {message}"
+    cause = result.get("cause")
+    return f"{cause}\n\n{head}: {message}" if cause else f"{head}: {message}"
 
 
 def trusted_outputs(result):

@@ -209,6 +209,31 @@ def error_data(error):
     return {"type": names[0] if names else "Exception", "bases": names[1:], "message": message[:2000]}
 
 
+def cell_error_data(error, filename):
+    """:func:`error_data` of an exception that a solution cell raised, with the cell's line it points at.
+
+    ``line`` counts from the first line of the cell, as its author sees it: a syntax error's own
+    line, else the last line of the cell's code that the traceback passes (None if it passes none).
+    A syntax error's message is its text alone, without the file name and line that ``str`` adds.
+    """
+    data = error_data(error)
+    line = None
+    try:
+        if isinstance(error, SyntaxError) and error.filename == filename:
+            line = error.lineno
+            data["message"] = str(error.msg)[:2000]
+        else:
+            trace = error.__traceback__
+            while trace is not None:
+                if trace.tb_frame.f_code.co_filename == filename:
+                    line = trace.tb_lineno
+                trace = trace.tb_next
+    except Exception:  # a student's exception class whose attributes raise: no line, then
+        line = None
+    data["line"] = line if type(line) is int else None
+    return data
+
+
 def frame(document):
     """One JSON document as the bytes that cross: an 8-byte big-endian length, then the JSON."""
     body = json.dumps(document, allow_nan=False, separators=(",", ":")).encode("utf-8")
@@ -299,12 +324,13 @@ class Dispatcher:
             grade_id -> error data for every cell that raised.
         """
         for grade_id, source in cells:
+            filename = f"<solution cell {grade_id}>"
             try:
-                code = compile(source, f"<solution cell {grade_id}>", "exec")
+                code = compile(source, filename, "exec")
                 exec(code, self.namespace)
             except BaseException as error:  # SystemExit and KeyboardInterrupt too: the cell failed
                 _restore_builtins()
-                self.cell_errors[grade_id] = error_data(error)
+                self.cell_errors[grade_id] = cell_error_data(error, filename)
             _restore_builtins()
         return dict(self.cell_errors)
 

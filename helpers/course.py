@@ -224,12 +224,47 @@ def _without_helper_frames(tb):
     return trimmed
 
 
+#: The last line of a solution cell's stub in the student version (nbgrader's ``code_stub``).
+STUB_LINE = "raise NotImplementedError()"
+
+
+def stub_message(tb):
+    """The grader's words for a stub that was called, or None when ``tb`` did not end in one.
+
+    Parameters
+    ----------
+    tb : traceback
+        Of a ``NotImplementedError``. It ended in a stub when its innermost line is the stub's
+        ``raise NotImplementedError()`` (not a library's NotImplementedError).
+
+    Returns
+    -------
+    str or None
+        For example ``"output_size: the solution cell still holds the stub ..."``.
+    """
+    import linecache
+
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    if linecache.getline(code.co_filename, tb.tb_lineno).strip() != STUB_LINE:
+        return None
+    # A method's stub names its class ("DigitCNN"), a function's stub the function.
+    name = getattr(code, "co_qualname", code.co_name).split(".")[0]
+    return (f"{name}: the solution cell still holds the stub ({STUB_LINE}). Write your code there, in place "
+            f"of '# YOUR CODE HERE' and that line, run that cell, then run this one again.")
+
+
 def _show_checks_without_helper_frames():
     """In IPython, a failed visible check shows the student's call and the message, no helper code.
 
     IPython always prints the innermost frame, so ``__tracebackhide__`` alone would still show the
     line of ``helpers/checking.py`` that raised. Only AssertionErrors raised inside this package
-    are shortened; every other error keeps its whole traceback.
+    are shortened. A NotImplementedError raised by a solution cell's stub is shown without this
+    package's frames and with the grader's own words (:func:`stub_message`) instead of a bare
+    ``NotImplementedError:``. Every other error keeps its whole traceback.
     """
     shell = _ipython_shell()
     if shell is None:
@@ -240,9 +275,12 @@ def _show_checks_without_helper_frames():
         while last is not None and last.tb_next is not None:
             last = last.tb_next
         inside = last is not None and os.path.abspath(last.tb_frame.f_code.co_filename).startswith(_HELPERS_DIR + os.sep)
-        shell.showtraceback((etype, value, _without_helper_frames(tb) if inside else tb), tb_offset=tb_offset)
+        stub = stub_message(tb) if issubclass(etype, NotImplementedError) and not str(value) else None
+        if stub:
+            value = NotImplementedError(stub)
+        shell.showtraceback((etype, value, _without_helper_frames(tb) if inside or stub else tb), tb_offset=tb_offset)
 
-    shell.set_custom_exc((AssertionError,), show)
+    shell.set_custom_exc((AssertionError, NotImplementedError), show)
 
 
 def pick_device():
