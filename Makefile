@@ -17,7 +17,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde feedback grades benchmark clean distclean
+.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde dask-certs feedback grades benchmark clean distclean
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
@@ -28,6 +28,7 @@ help:
 	@echo "make solutions-html  dist/ex04-solutions-html/: the executed solutions as offline HTML, to publish"
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
 	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
+	@echo "make dask-certs  dask-certs/: TLS certificates for make autograde SCHEDULER=tls://... and its Dask cluster"
 	@echo "make feedback    write HTML feedback to feedback/"
 	@echo "make grades      export grades.csv"
 	@echo "make benchmark   print import and notebook run times, CNN training, and grading speed (1 and 2 workers)"
@@ -128,6 +129,11 @@ collect: venv
 autograde: venv
 	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) WORKERS=$(WORKERS) SCHEDULER=$(SCHEDULER) \
 		$(BIN)/python -m grading autograde $(ASSIGNMENT)
+
+# A course CA and a certificate for the Dask scheduler, the workers and make autograde (keys 0600,
+# never committed); kept when the folder exists. The scheduler and workers refuse anyone without one.
+dask-certs: venv
+	$(BIN)/python -m grading.dask_security dask-certs
 
 feedback: venv
 	$(NBGRADER) generate_feedback $(ASSIGNMENT)
