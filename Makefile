@@ -17,7 +17,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde dask-certs feedback grades benchmark clean distclean
+.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde dask-certs feedback feedback-zip grades benchmark clean distclean
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
@@ -29,8 +29,9 @@ help:
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
 	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
 	@echo "make dask-certs  dask-certs/: TLS certificates for make autograde SCHEDULER=tls://... and its Dask cluster"
-	@echo "make feedback    write HTML feedback to feedback/"
-	@echo "make grades      export grades.csv"
+	@echo "make feedback    write HTML feedback to feedback/ for every student whose feedback changed (FORCE=1: all)"
+	@echo "make grades      export grades.csv and grades-moodle.csv (Moodle's grading worksheet); says what is provisional"
+	@echo "make feedback-zip  feedback-moodle.zip: the feedback files for Moodle's \"Upload multiple feedback files in a zip\""
 	@echo "make benchmark   print import and notebook run times, CNN training, and grading speed (1 and 2 workers)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
@@ -135,13 +136,21 @@ autograde: venv
 dask-certs: venv
 	$(BIN)/python -m grading.dask_security dask-certs
 
+# Rewrites the feedback of every student whose grades, comments or autograded notebooks changed
+# (manual grading in Formgrader included); FORCE=1 rewrites all.
 feedback: venv
-	$(NBGRADER) generate_feedback $(ASSIGNMENT)
+	$(BIN)/python -m grading feedback $(ASSIGNMENT) $(if $(filter 1,$(FORCE)),--force)
+
+# Each student's feedback files in the folder Moodle's download gave their submission, named from
+# downloaded/$(ASSIGNMENT)/participants.csv, for Moodle's "Upload multiple feedback files in a zip".
+feedback-zip: venv
+	$(BIN)/python -m grading feedback-zip $(ASSIGNMENT)
 
 # grades.csv (nbgrader's columns and waiting_for_manual_grading), and grades-moodle.csv for
-# Moodle's grade import (Identifier, Grade).
+# Moodle's grading worksheet import (Identifier, Grade, Last modified (grade), Grading status).
+# Says how many written answers are not graded yet: the totals are provisional until then.
 grades: venv
-	$(NBGRADER) export --to grades.csv
+	$(NBGRADER) export --to grades.csv --log-level=WARN
 	@echo "wrote grades.csv"
 	$(BIN)/python -m grading moodle-grades $(ASSIGNMENT)
 

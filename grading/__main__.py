@@ -1,16 +1,22 @@
 """``python -m grading autograde ASSIGNMENT [--student ID] [--unsafe-no-sandbox]``: what ``make autograde`` runs.
 
-1. Checks that the sandbox works (or that grading without one was asked for by name).
-2. Pre-flight: sets aside unreadable files; names files that are not graded, and why.
-3. Grades every (student, notebook) job with the trusted tests, in sandboxes; results are cached,
+1. Records the assignment's graded cells in the gradebook if it does not have them yet (a fresh
+   clone), without touching release/ or notebooks/ (:mod:`grading.recording`).
+2. Checks that the sandbox works (or that grading without one was asked for by name).
+3. Pre-flight: sets aside unreadable files; names files that are not graded, and why.
+4. Grades every (student, notebook) job with the trusted tests, in sandboxes; results are cached,
    so an interrupted run continues where it stopped.
-4. Runs ``nbgrader autograde``, which reads those results (it executes nothing) and writes the
-   gradebook and the autograded notebooks for Formgrader and feedback.
+5. Runs ``nbgrader autograde`` for the students whose results changed since it last recorded
+   them; it reads those results (it executes nothing) and writes the gradebook and the autograded
+   notebooks for Formgrader and feedback. Manual grades of unchanged notebooks stay as they were,
+   and the names of Moodle's download reach the gradebook.
+
+Also here: ``feedback`` (``make feedback``), ``feedback-zip``, ``collect``, ``moodle-grades``,
+``solutions-html`` and ``preflight``.
 """
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,26 +38,6 @@ def _check_sandbox(unsafe):
             raise SystemExit(f"make autograde: the sandbox does not work here: {session.cell_errors}")
 
 
-def _check_gradebook(db_url, assignment):
-    """Stop before grading when nbgrader could not record the grades afterwards.
-
-    The gradebook learns an assignment's graded cells from ``nbgrader generate_assignment``
-    (``make assignment``). A fresh clone has release/ committed but no gradebook, and without
-    this check nbgrader would refuse only after every submission had been graded.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gradebook:
-        try:
-            known = gradebook.find_assignment(assignment)
-        except MissingEntry:
-            known = None
-        if known is None or not known.notebooks:
-            raise SystemExit(f"make autograde: the gradebook has no assignment {assignment!r} yet. Run `make assignment` "
-                             "once (it records the graded cells; release/ and notebooks/ come out unchanged), then "
-                             "make autograde again.")
-
-
 def _venv_on_path():
     """Put this Python's bin folder first on PATH: nbgrader runs alembic from there (to make a
     gradebook), also when this runs as .venv/bin/python -m grading without the Makefile's PATH."""
@@ -61,45 +47,63 @@ def _venv_on_path():
 
 
 def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
-    from grading import jobs
+    from grading import jobs, recording
     from grading.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
 
     root = Path(root).resolve()
     _venv_on_path()
-    _check_gradebook(course_db_url(root), assignment)
+    db_url = course_db_url(root)
+    recording.register_assignment(root, assignment, db_url)
     _check_sandbox(unsafe)
     if unsafe:
         os.environ[jobs.UNSAFE_ENV] = "1"
-    set_aside = set_aside_unreadable(root, assignment, sys.stdout, db_url=course_db_url(root))
+    set_aside = set_aside_unreadable(root, assignment, sys.stdout, db_url=db_url)
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     not_graded = {}
-    todo = [job for job in jobs.discover(root, assignment, sys.stdout, not_graded) if student in (None, job[0])]
+    every_job = jobs.discover(root, assignment, sys.stdout, not_graded)
+    todo = [job for job in every_job if student in (None, job[0])]
     scheduler = scheduler or course_setting(root, "Grading", "scheduler") or None
     counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler)
-    # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
-    command = [str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment, "--force", "--log-level=WARN"]
+    students = recording.submitted_students(root, assignment)
+    named = recording.names_from_moodle(root, assignment, db_url, students)
+    if named:
+        print(f"gradebook: the names of {named} student(s) from downloaded/{assignment}/participants.csv")
     if student:
-        command += ["--student", student]
-    print(f"recording grades: {' '.join(command[1:])}", flush=True)
-    # SQLAlchemy warns about nbgrader's own session handling for a student without notebooks.
-    env = dict(os.environ, PYTHONWARNINGS="ignore:Object of type")
+        to_record = [student] if student in students else []
+    else:
+        to_record = recording.students_to_record(root, assignment, students, every_job, db_url)
     import time
 
     recording_started = time.monotonic()
-    done = subprocess.run(command, cwd=root, env=env)
+    status = 0
+    if to_record:
+        # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
+        others = len(students) - len(to_record)
+        print(f"recording grades (nbgrader autograde): {len(to_record)} student(s)"
+              + (f"; {others} other(s) did not change since nbgrader recorded them" if others else ""), flush=True)
+        status = recording.record(root, assignment, to_record, students, db_url)
+    else:
+        print("recording grades: nothing changed since nbgrader last recorded them", flush=True)
     recording_seconds = time.monotonic() - recording_started
+    for name in [student] if student else students:  # notes of earlier runs that no longer hold
+        if name not in not_graded:
+            (root / "autograded" / name / assignment / "NOT_GRADED.txt").unlink(missing_ok=True)
     jobs.write_not_graded_notes(root, assignment, {s: v for s, v in not_graded.items() if student in (None, s)},
                                 {job[0] for job in todo})
     set_aside_count = sum(len(lines) for lines in not_graded.values())
     print(f"summary: {counts['graded']} notebooks graded now in {jobs._duration(counts['seconds'])}, "
           f"{counts['cached']} from earlier runs, {counts['failed']} failed, {set_aside_count} not graded; "
-          f"nbgrader recorded them in {jobs._duration(recording_seconds)}")
+          f"nbgrader recorded {len(to_record)} student(s) in {jobs._duration(recording_seconds)}")
     for failed_student, notebook, reason in counts["failures"]:
         print(f"  FAILED {failed_student}/{notebook}: {reason} (run make autograde again; tell the course's maintainers)")
     for lines in not_graded.values():
         for line in lines:
             print(f"  {line}")
-    return done.returncode or (1 if counts["failed"] else 0)
+    answers, submissions = recording.waiting_for_manual_grading(db_url, assignment)
+    if answers:
+        print(f"next: {answers} written answer(s) in {submissions} submission(s) wait for manual grading "
+              "(make instructor, then Formgrader); then make feedback")
+    return status or (1 if counts["failed"] else 0)
 
 
 def main(argv=None):
@@ -120,6 +124,14 @@ def main(argv=None):
     collect.add_argument("--root", default=".")
     collect.add_argument("--force", action="store_true", help="replace files in submitted/ that differ")
     collect.add_argument("--mapping", default=None, help="CSV participant_id,student_id")
+    feedback = commands.add_parser("feedback", help="HTML feedback in feedback/ for every student whose feedback changed")
+    feedback.add_argument("assignment")
+    feedback.add_argument("--root", default=".")
+    feedback.add_argument("--force", action="store_true", help="rewrite every student's feedback")
+    feedback_zip = commands.add_parser("feedback-zip", help="the feedback as a zip for Moodle's feedback upload")
+    feedback_zip.add_argument("assignment")
+    feedback_zip.add_argument("--root", default=".")
+    feedback_zip.add_argument("--out", default="feedback-moodle.zip")
     moodle = commands.add_parser("moodle-grades", help="a grade file for Moodle's import, from grades.csv")
     moodle.add_argument("assignment")
     moodle.add_argument("--root", default=".")
@@ -150,10 +162,33 @@ def main(argv=None):
         counts = collect_downloads(args.root, args.assignment, args.force, args.mapping or None)
         return 1 if counts["conflicts"] or counts["refused"] else 0
     if args.command == "moodle-grades":
-        from grading.collect import write_moodle_grades
+        from grading.collect import ungraded_answers, write_moodle_grades
 
-        write_moodle_grades(args.root, args.assignment, Path(args.root) / args.grades, Path(args.root) / args.out)
+        grades, out = Path(args.root) / args.grades, Path(args.root) / args.out
+        write_moodle_grades(args.root, args.assignment, grades, out)
+        answers, submissions = ungraded_answers(grades, args.assignment)
+        if answers:
+            print(f"PROVISIONAL: {answers} written answer(s) in {submissions} submission(s) are not graded yet, so "
+                  f"their points are missing from the totals ({args.grades}: waiting_for_manual_grading; "
+                  f"{args.out}: Grading status). Grade them in Formgrader, then make grades again.")
+        else:
+            print("every written answer is graded: the totals are final")
         return 0
+    if args.command in ("feedback", "feedback-zip"):
+        from grading.nbgrader_glue import course_db_url
+        from grading.recording import waiting_for_manual_grading, write_feedback
+
+        _venv_on_path()
+        if args.command == "feedback":
+            return write_feedback(Path(args.root).resolve(), args.assignment, course_db_url(args.root), args.force)
+        from grading.collect import write_feedback_zip
+
+        done = write_feedback_zip(args.root, args.assignment, Path(args.root) / args.out)
+        answers, submissions = waiting_for_manual_grading(course_db_url(args.root), args.assignment)
+        if answers:
+            print(f"  PROVISIONAL: {answers} written answer(s) in {submissions} submission(s) are not graded yet; "
+                  "their feedback says so")
+        return 0 if done["students"] else 1
     unsafe = args.unsafe_no_sandbox or os.environ.get("UNSAFE_NO_SANDBOX") == "1"
     try:
         workers = args.workers or (int(os.environ["WORKERS"]) if os.environ.get("WORKERS", "").isdigit() else None)

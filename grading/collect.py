@@ -387,6 +387,10 @@ def moodle_folder(full_name, participant):
     return f"{name}_{participant}_assignsubmission_file_"
 
 
+#: Files nbgrader copies into feedback/ that are its own bookkeeping, not feedback.
+NOT_FEEDBACK = {"timestamp.txt"}
+
+
 def write_feedback_zip(root, assignment, out_path, log=print):
     """A zip for Moodle's "Upload multiple feedback files in a zip": each student's feedback files
     in the folder Moodle's own download gave their submission.
@@ -401,6 +405,9 @@ def write_feedback_zip(root, assignment, out_path, log=print):
     """
     root = Path(root)
     feedback = root / "feedback"
+    if not read_participants(root, assignment):
+        raise SystemExit(f"make feedback-zip: no participants in downloaded/{assignment}/participants.csv; its folders "
+                         "are those of Moodle's download, which make collect records there")
     by_student = {}
     for row in read_participants(root, assignment):
         by_student.setdefault(row["student_id"], []).append(row)
@@ -409,7 +416,7 @@ def write_feedback_zip(root, assignment, out_path, log=print):
     with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for student in sorted(by_student):
             files = sorted(p for p in (feedback / student / assignment).glob("*")
-                           if p.is_file() and not p.name.startswith("."))
+                           if p.is_file() and not p.name.startswith(".") and p.name not in NOT_FEEDBACK)
             if not files:
                 done["no_feedback"].append(student)
                 continue

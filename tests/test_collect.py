@@ -222,6 +222,7 @@ def test_the_feedback_zip_has_the_folders_of_moodle_s_download(course, tmp_path)
         folder.mkdir(parents=True)
         (folder / "01_convolutions.html").write_text(f"<p>feedback of {student}</p>")
         (folder / "NOT_GRADED.txt").write_text("02_sobel_laplace.ipynb: not a notebook")
+        (folder / "timestamp.txt").write_text("2026-12-01 09:00:00.000000 UTC")  # nbgrader copies it; not feedback
     lines = []
     done = write_feedback_zip(course, "ex04", course / "feedback-moodle.zip", log=lines.append)
     with zipfile.ZipFile(course / "feedback-moodle.zip") as handle:

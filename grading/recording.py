@@ -1,0 +1,366 @@
+"""What nbgrader records, and when: the gradebook's side of ``make autograde`` and ``make feedback``.
+
+* :func:`register_assignment`: a fresh clone has ``release/`` but no gradebook. The gradebook
+  learns the assignment's graded cells from ``nbgrader generate_assignment``; here it runs into
+  a scratch folder, so ``release/`` and ``notebooks/`` stay as they are (and nothing executes).
+* :func:`names_from_moodle`: the names of Moodle's download (``participants.csv``) for students
+  the gradebook knows by id only.
+* :func:`students_to_record` and :func:`record`: nbgrader records again only the students whose
+  results changed since it last recorded them. A person's grading survives: nbgrader marks every
+  answer with a manual grade as "needs manual grading" again whenever it records a notebook, so
+  for each notebook that comes out byte for byte as before the earlier marks are put back.
+* :func:`write_feedback`: feedback files for the students whose feedback would change (their
+  autograded notebooks, their grades and comments in the gradebook, or the code that writes the
+  pages), or for everyone with ``force``.
+"""
+
+import filecmp
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from grading.jobs import _SAFE_NAME, cache_path
+
+
+def nbgrader_command(*args):
+    """nbgrader of this Python's environment, with ``args``."""
+    return [str(Path(sys.executable).parent / "nbgrader"), *args]
+
+
+# ---------------------------------------------------------------------------------------- assignment
+
+def assignment_known(db_url, assignment):
+    """True when the gradebook holds the assignment's notebooks (and so its graded cells)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gradebook:
+        try:
+            return bool(gradebook.find_assignment(assignment).notebooks)
+        except MissingEntry:
+            return False
+
+
+def register_assignment(root, assignment, db_url, out=None):
+    """Record the assignment's graded cells in the gradebook, unless it has them already.
+
+    Runs ``nbgrader generate_assignment`` with its output in a scratch folder. Says which
+    notebooks of ``release/`` differ from what ``source/`` generates now: grading rebuilds every
+    submission from ``release/``, so they should not (``make assignment`` regenerates them).
+
+    Returns
+    -------
+    bool
+        True when the assignment was recorded now.
+    """
+    out = out or sys.stdout
+    root = Path(root)
+    if assignment_known(db_url, assignment):
+        return False
+    with tempfile.TemporaryDirectory(prefix="ex04-register-") as scratch:
+        done = subprocess.run(nbgrader_command("generate_assignment", assignment, f"--CourseDirectory.release_directory={scratch}",
+                                               "--log-level=WARN"), cwd=root, capture_output=True, text=True)
+        if done.returncode != 0 or not assignment_known(db_url, assignment):
+            raise SystemExit(f"make autograde: could not record {assignment}'s graded cells in the gradebook "
+                             f"(nbgrader generate_assignment):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        generated = sorted(Path(scratch, assignment).glob("*.ipynb"))
+        print(f"gradebook: recorded the graded cells of {assignment} ({len(generated)} notebooks of source/{assignment}/); "
+              "release/ is unchanged", file=out)
+        for path in generated:
+            released = root / "release" / assignment / path.name
+            if not released.exists() or not filecmp.cmp(path, released, shallow=False):
+                print(f"  NOTE: release/{assignment}/{path.name} is not what source/{assignment}/{path.name} generates "
+                      "now; grading rebuilds submissions from release/: run make assignment", file=out)
+    return True
+
+
+# ---------------------------------------------------------------------------------------- students
+
+def submitted_students(root, assignment):
+    """Student ids with a folder in ``submitted/`` (safe folder names only), sorted."""
+    return sorted(p.parent.name for p in Path(root).glob(f"submitted/*/{assignment}")
+                  if p.is_dir() and _SAFE_NAME.match(p.parent.name))
+
+
+def names_from_moodle(root, assignment, db_url, students):
+    """Give each of ``students`` who has no name in the gradebook the name of Moodle's download.
+
+    Returns
+    -------
+    int
+        How many names were written.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from grading.collect import read_participants, split_full_name
+
+    names = {row["student_id"]: row["full_name"] for row in read_participants(root, assignment) if row["full_name"]}
+    written = 0
+    with Gradebook(db_url) as gradebook:
+        for student in students:
+            if student not in names:
+                continue
+            try:
+                known = gradebook.find_student(student)
+                if known.first_name or known.last_name:
+                    continue  # set in Formgrader, or earlier: kept
+            except MissingEntry:
+                pass
+            first, last = split_full_name(names[student])
+            gradebook.update_or_create_student(student, first_name=first, last_name=last)
+            written += 1
+    return written
+
+
+def students_to_record(root, assignment, students, jobs, db_url):
+    """The students nbgrader has to record (again): their results are newer than its record.
+
+    A student is recorded when the gradebook has no submission of theirs, when their autograded
+    folder or one of its notebooks is missing, when a notebook is there that is no longer graded,
+    or when a job's result was stored after its autograded notebook was written (a new
+    submission, changed tests, or a run stopped before nbgrader recorded).
+    """
+    from nbgrader.api import Gradebook
+
+    root = Path(root)
+    with Gradebook(db_url) as gradebook:
+        recorded = {submission.student.id for submission in gradebook.assignment_submissions(assignment)}
+    by_student = {}
+    for student, notebook in jobs:
+        by_student.setdefault(student, set()).add(notebook)
+    stale = []
+    for student in students:
+        folder = root / "autograded" / student / assignment
+        notebooks = by_student.get(student, set())
+        there = {p.stem: _mtime(p) for p in folder.glob("*.ipynb")}
+        # A job without a stored result failed: nbgrader's recording grades it once more.
+        newer = any(notebook not in there or _mtime(cache_path(root, assignment, student, notebook)) >= there[notebook]
+                    for notebook in notebooks)
+        if student not in recorded or not folder.is_dir() or newer or set(there) - notebooks:
+            stale.append(student)
+    return stale
+
+
+def _mtime(path):
+    """A file's modification time in nanoseconds; a missing file counts as written just now."""
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return float("inf")
+
+
+# ---------------------------------------------------------------------------------------- recording
+
+def manual_grading_marks(root, assignment, students, db_url):
+    """Before recording: each notebook's autograded bytes and its answers' "needs manual grading" marks.
+
+    Returns
+    -------
+    dict
+        (student, notebook) -> (bytes, {grade name: needs_manual_grade})
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    marks = {}
+    with Gradebook(db_url) as gradebook:
+        for student in students:
+            for path in sorted((Path(root) / "autograded" / student / assignment).glob("*.ipynb")):
+                try:
+                    submitted = gradebook.find_submission_notebook(path.stem, assignment, student)
+                except MissingEntry:
+                    continue
+                marks[student, path.stem] = (path.read_bytes(), {g.name: g.needs_manual_grade for g in submitted.grades})
+    return marks
+
+
+def restore_manual_grading_marks(root, assignment, marks, db_url):
+    """After recording: the earlier marks of every notebook that came out byte for byte the same.
+
+    Returns
+    -------
+    int
+        How many marks were put back (answers a person had graded that nbgrader marked again).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    restored = 0
+    with Gradebook(db_url) as gradebook:
+        for (student, notebook), (before, flags) in marks.items():
+            path = Path(root) / "autograded" / student / assignment / f"{notebook}.ipynb"
+            if not path.exists() or path.read_bytes() != before:
+                continue
+            try:
+                submitted = gradebook.find_submission_notebook(notebook, assignment, student)
+            except MissingEntry:
+                continue
+            for grade in submitted.grades:
+                if grade.name in flags and grade.needs_manual_grade != flags[grade.name]:
+                    grade.needs_manual_grade = flags[grade.name]
+                    restored += 1
+        gradebook.db.commit()
+    return restored
+
+
+_NOT_SUBMITTED = re.compile(r"No submitted file: .*[/\\](?P<student>[^/\\]+)[/\\][^/\\]+[/\\](?P<notebook>[^/\\]+)\.ipynb\s*$")
+
+
+def _run_quietly(command, root, out):
+    """Run nbgrader; its "No submitted file" warnings become one line per student, the rest is passed on."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore:Object of type")  # SQLAlchemy, on nbgrader's sessions
+    missing = {}
+    with subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        for line in process.stdout:
+            found = _NOT_SUBMITTED.search(line)
+            if found:
+                missing.setdefault(found["student"], []).append(found["notebook"])
+            else:
+                print(line, end="", file=out, flush=True)
+    for student, notebooks in sorted(missing.items()):
+        print(f"  {student} did not hand in {', '.join(sorted(notebooks))} (no points for those)", file=out)
+    return process.returncode
+
+
+def record(root, assignment, to_record, students, db_url, out=None):
+    """Have nbgrader record ``to_record`` (of all ``students``), keeping a person's grading.
+
+    Their autograded folders are replaced; every other student is left alone.
+
+    Returns
+    -------
+    int
+        nbgrader's exit status.
+    """
+    out = out or sys.stdout
+    root = Path(root)
+    marks = manual_grading_marks(root, assignment, to_record, db_url)
+    for student in to_record:
+        shutil.rmtree(root / "autograded" / student / assignment, ignore_errors=True)
+    others = sorted(set(students) - set(to_record))
+    command = nbgrader_command("autograde", assignment, "--log-level=WARN")
+    if others:
+        command.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
+    status = _run_quietly(command, root, out)
+    kept = restore_manual_grading_marks(root, assignment, marks, db_url)
+    if kept:
+        print(f"  kept the manual grading of {kept} answer(s) in notebooks that did not change", file=out)
+    return status
+
+
+# ---------------------------------------------------------------------------------------- feedback
+
+#: The course's files that shape a feedback page (besides nbgrader itself).
+FEEDBACK_CODE = ("nbgrader_config.py", "grading/nbgrader_glue.py", "grading/offline_html.py", "grading/templates")
+
+
+def _code_digest(root):
+    digest = hashlib.sha256()
+    for name in FEEDBACK_CODE:
+        path = Path(root) / name
+        for part in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if part.is_file():
+                digest.update(part.relative_to(root).as_posix().encode() + b"\0" + part.read_bytes())
+    return digest.hexdigest()
+
+
+def grading_record(gradebook, assignment, student):
+    """A student's grades and comments as the gradebook has them now (what feedback shows), or None."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+    notebooks = {}
+    for notebook in submission.notebooks:
+        notebooks[notebook.name] = {
+            "grades": sorted([g.name, g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade]
+                             for g in notebook.grades),
+            "comments": sorted([c.name, c.auto_comment or "", c.manual_comment or ""] for c in notebook.comments)}
+    return {"penalty": submission.late_submission_penalty, "timestamp": str(submission.timestamp), "notebooks": notebooks}
+
+
+def feedback_digest(root, assignment, student, gradebook, code):
+    """What a student's feedback is made of: autograded files, their gradebook record, the code."""
+    digest = hashlib.sha256(code.encode())
+    folder = Path(root) / "autograded" / student / assignment
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps(grading_record(gradebook, assignment, student), sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def waiting_for_manual_grading(db_url, assignment):
+    """How many answers no person has graded yet, and in how many submissions."""
+    from nbgrader.api import Gradebook
+
+    answers = submissions = 0
+    with Gradebook(db_url) as gradebook:
+        for submission in gradebook.assignment_submissions(assignment):
+            waiting = sum(1 for notebook in submission.notebooks for grade in notebook.grades if grade.needs_manual_grade)
+            answers += waiting
+            submissions += bool(waiting)
+    return answers, submissions
+
+
+def write_feedback(root, assignment, db_url, force=False, out=None):
+    """``make feedback``: feedback files for every student whose feedback would change.
+
+    The digests of what each student's feedback was made from are kept in
+    ``.grading/<assignment>/feedback.json``.
+
+    Returns
+    -------
+    int
+        nbgrader's exit status (0 when nothing needed writing).
+    """
+    out = out or sys.stdout
+    from nbgrader.api import Gradebook
+
+    root = Path(root)
+    keys_path = root / ".grading" / assignment / "feedback.json"
+    try:
+        kept = json.loads(keys_path.read_text())
+    except (OSError, ValueError):
+        kept = {}
+    code = _code_digest(root)
+    students = sorted(p.parent.name for p in root.glob(f"autograded/*/{assignment}")
+                      if _SAFE_NAME.match(p.parent.name) and any(p.glob("*.ipynb")))
+    digests, stale = {}, []
+    with Gradebook(db_url) as gradebook:
+        for student in students:
+            digests[student] = feedback_digest(root, assignment, student, gradebook, code)
+            written = root / "feedback" / student / assignment
+            notebooks = {p.stem for p in (root / "autograded" / student / assignment).glob("*.ipynb")}
+            complete = all((written / f"{name}.html").exists() for name in notebooks)
+            if force or not complete or kept.get(student) != digests[student]:
+                stale.append(student)
+    status = 0
+    if stale:
+        for student in stale:
+            shutil.rmtree(root / "feedback" / student / assignment, ignore_errors=True)
+        command = nbgrader_command("generate_feedback", assignment, "--log-level=WARN")
+        others = sorted(set(p.parent.name for p in root.glob(f"autograded/*/{assignment}")) - set(stale))
+        if others:
+            command.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
+        status = _run_quietly(command, root, out)
+    files = 0
+    for student in stale:
+        written = sorted((root / "feedback" / student / assignment).glob("*.html"))
+        files += len(written)
+        if written and status == 0:
+            kept[student] = digests[student]
+    keys_path.parent.mkdir(parents=True, exist_ok=True)
+    keys_path.write_text(json.dumps(kept, indent=1, sort_keys=True))
+    print(f"feedback: wrote {files} file(s) for {len(stale)} student(s) in feedback/; "
+          f"{len(students) - len(stale)} student(s) unchanged" + (" (FORCE=1: all rewritten)" if force else ""), file=out)
+    answers, submissions = waiting_for_manual_grading(db_url, assignment)
+    if answers:
+        print(f"  {answers} written answer(s) in {submissions} submission(s) are not graded yet: their feedback says "
+              "\"waiting for manual grading\" (grade them in Formgrader, then make feedback again)", file=out)
+    return status
