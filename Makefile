@@ -125,7 +125,7 @@ collect: venv
 	$(BIN)/python -m grading collect $(ASSIGNMENT) $(if $(filter 1,$(FORCE)),--force) $(if $(MAPPING),--mapping "$(MAPPING)")
 
 # Student code runs only in the sandbox; UNSAFE_NO_SANDBOX=1 grades without one (trusted work only).
-# WORKERS=N grades N notebooks at once (default: one per core); SCHEDULER=tcp://HOST:PORT sends
+# WORKERS=N grades N notebooks at once (default: one per core); SCHEDULER=tls://HOST:PORT sends
 # the jobs to the workers of a running Dask scheduler instead (README: "Grading on many machines").
 autograde: venv
 	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) WORKERS=$(WORKERS) SCHEDULER=$(SCHEDULER) \

@@ -118,6 +118,7 @@ c.HTMLExporter.update(exporter_settings())
 # make grades: nbgrader's CSV plus the number of written answers still waiting for a person.
 c.ExportApp.plugin_class = "grading.nbgrader_glue.CourseCsvExport"
 
-# make autograde on many machines: the address of a running Dask scheduler (tcp://HOST:PORT),
+# make autograde on many machines: the address of a running Dask scheduler (tls://HOST:PORT, with the
+# certificates of make dask-certs; README: Grading on many machines),
 # or "" to grade on this machine with one worker per core. SCHEDULER=... on the command line wins.
 c.Grading.scheduler = ""

@@ -116,7 +116,7 @@ def main(argv=None):
     grade.add_argument("--workers", type=int, default=None,
                        help="jobs graded at once (default: one per core; also WORKERS=N)")
     grade.add_argument("--scheduler", default=None,
-                       help="a Dask scheduler, tcp://HOST:PORT: grade on its workers (also SCHEDULER=...)")
+                       help="a Dask scheduler, tls://HOST:PORT: grade on its workers (also SCHEDULER=...)")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run student code WITHOUT a sandbox (only for submissions you trust)")
     collect = commands.add_parser("collect", help="file an LMS download (Moodle's, say) into submitted/")

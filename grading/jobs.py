@@ -187,31 +187,56 @@ class Progress:
               file=self.out, flush=True)
 
 
+def dask_task(notebook, source_text, submission_bytes, sandboxed=True):
+    """A job as a Dask task made of the standard library and plain data.
+
+    The scheduler unpickles every task it receives; a task that named :func:`grade_files` itself
+    would need this course's ``grading`` package on the scheduler's path. This one names it as text,
+    and only the worker, which has the course, resolves it.
+    """
+    import operator
+    import pkgutil
+
+    return (operator.call, (pkgutil.resolve_name, "grading.jobs:grade_files"),
+            notebook, source_text, submission_bytes, sandboxed)
+
+
 def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
     """Send the jobs to a running Dask scheduler; results come back here, where they are stored.
 
-    A worker that dies mid-job costs nothing: the scheduler runs its job again elsewhere.
+    Connections use TLS with the course's certificates (``dask-certs/``, ``make dask-certs``). A
+    worker that dies mid-job costs nothing: the scheduler runs its job again elsewhere.
     """
     from distributed import Client, as_completed
 
-    with Client(scheduler, timeout="30s") as client:
+    from grading.dask_security import FOLDER, client_security, tls_address
+
+    address = tls_address(scheduler)
+    security = client_security(Path(root) / FOLDER)
+    try:
+        client = Client(address, security=security, timeout="30s")
+    except OSError as error:
+        raise SystemExit(f"make autograde: no Dask scheduler answered at {address} ({error}). Is it running, and "
+                         f"does it have this course's certificates ({FOLDER}/ of this folder)?") from None
+    with client:
         workers = len(client.scheduler_info().get("workers", {}))
-        print(f"  Dask scheduler {scheduler}: {workers} worker(s)", file=out, flush=True)
-        futures = {}
+        print(f"  Dask scheduler {address}: {workers} worker(s)", file=out, flush=True)
+        graph, job_of = {}, {}
         for student, notebook in todo:
             source, submission = paths(root, assignment, student, notebook)
-            future = client.submit(grade_files, notebook, source.read_text(encoding="utf-8"), submission.read_bytes(),
-                                   sandboxed, key=f"ex04-{student}-{notebook}-{os.urandom(4).hex()}", retries=3)
-            futures[future] = (student, notebook)
+            key = f"ex04-{student}-{notebook}-{os.urandom(4).hex()}"
+            graph[key] = dask_task(notebook, source.read_text(encoding="utf-8"), submission.read_bytes(), sandboxed)
+            job_of[key] = (student, notebook)
+        futures = client.get(graph, list(graph), sync=False, retries=3)
         try:
             for future in as_completed(futures):
                 try:
                     outcome = future.result()
                 except Exception as error:
                     outcome = error
-                finished(futures[future], outcome)
+                finished(job_of[future.key], outcome)
         except KeyboardInterrupt:
-            client.cancel(list(futures))
+            client.cancel(futures)
             raise
 
 
@@ -247,7 +272,7 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     workers : int, optional
         Jobs graded at once, each in a process of its own; default: one per core.
     scheduler : str, optional
-        Address of a Dask scheduler (``tcp://HOST:PORT``): the jobs run on its workers instead.
+        Address of a Dask scheduler (``tls://HOST:PORT``): the jobs run on its workers instead.
 
     Returns
     -------

@@ -1,67 +1,195 @@
-"""Grading on many machines: a real ``dask scheduler`` and two ``dask worker`` processes on localhost.
+"""Grading on many machines: the README's Dask commands, verbatim, on localhost.
 
-A small class is graded through them; the scores are exactly those of the local run. Then one
-worker is killed while it grades: its job runs again on the other, and nothing is lost.
+``make dask-certs``, the scheduler and two workers are started with the lines of the README's
+block, with only its placeholders (the course folder, SCHEDULER, the port, 0.0.0.0) filled in as
+a user would. A small class is graded through them with the README's ``make autograde`` line; the
+scores are exactly those of the local run. A worker killed while it grades costs nothing. Nobody
+without a certificate of the course's CA gets in: not a tcp:// client, not a TLS client without a
+certificate or with one of its own CA, not a worker started from a student's own checkout, and
+Dask's web pages are not served.
 """
 
 import json
 import os
+import re
+import shutil
 import signal
+import ssl
+import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from nbtools import (ASSIGNMENT, BIN, ROOT, SOLUTION_DELIMITERS, cases, free_port, make_course, nbgrader, nbgrader_meta,
+from nbtools import (ASSIGNMENT, ROOT, SOLUTION_DELIMITERS, cases, free_port, make_course, nbgrader, nbgrader_meta,
                      read, solution_cells)
 
-pytestmark = pytest.mark.slow
+from grading import dask_security
+from grading.jobs import dask_task
 
 NOTEBOOK = "01_convolutions"
+SECTION = "**Grading on many machines (Dask).**"
+# What a checkout of the repository brings that the README's commands use (make_course adds the rest).
+CHECKOUT = ("Makefile", "requirements.txt", "pyproject.toml", "etc")
 
 
-def _fill(release, answers):
-    nb = nbformat.from_dict(release)
-    for cell in nb.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if nbgrader_meta(cell).get("solution") and gid in answers:
-            cell.source = answers[gid]
-    return nb
+def readme_commands():
+    """The lines of the README's Dask block by what they start: certs, scheduler, worker, autograde."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(SECTION):].split("```bash\n", 1)[1].split("\n```", 1)[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines() if line.strip()]
+    roles = {"certs": "make dask-certs", "scheduler": "dask scheduler", "worker": "dask worker",
+             "autograde": "make autograde"}
+    found = {role: [line for line in lines if marker in line] for role, marker in roles.items()}
+    assert all(len(matches) == 1 for matches in found.values()) and len(lines) == len(roles), lines
+    return {role: matches[0] for role, matches in found.items()}
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    log = tmp_path_factory.mktemp("dask")
-    scheduler = subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                  "--no-dashboard"], env=env, stdout=open(log / "scheduler.log", "w"),
-                                 stderr=subprocess.STDOUT, start_new_session=True)
-    address = f"tcp://127.0.0.1:{port}"
-    workers = [subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--no-nanny",
-                                 "--no-dashboard", "--name", f"w{i}"], env=env, cwd=str(ROOT),
-                                stdout=open(log / f"worker{i}.log", "w"), stderr=subprocess.STDOUT,
-                                start_new_session=True) for i in range(2)]
-    from distributed import Client
+def as_user_would(line, course, port):
+    """A README line with its placeholders filled in: this course folder, the scheduler on localhost."""
+    filled = (line.replace("/path/to/this/course", str(course)).replace("0.0.0.0", "127.0.0.1")
+              .replace("://SCHEDULER:8786", f"://127.0.0.1:{port}").replace("--port 8786", f"--port {port}"))
+    assert "8786" not in filled and "://SCHEDULER" not in filled, filled
+    return filled
 
-    with Client(address, timeout="60s") as client:
-        client.wait_for_workers(2, timeout=120)
-    yield {"address": address, "workers": workers, "log": log}
-    for process in workers + [scheduler]:
+
+def _environment():
+    """This environment without anything that would put the course on a path or configure Dask."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith(("DASK_", "MAKE"))}
+
+
+def _checkout(folder):
+    """A course folder as a clone has it: the scratch course plus the repository's set-up files."""
+    make_course(folder)
+    for name in CHECKOUT:
+        (folder / name).symlink_to(ROOT / name)
+    # This venv, with a set-up stamp of the folder's own: make never redoes the set-up here.
+    venv = folder / ".venv"
+    venv.mkdir()
+    for entry in (ROOT / ".venv").iterdir():
+        if entry.name != ".installed":
+            (venv / entry.name).symlink_to(entry)
+    (venv / ".installed").touch()
+    return folder
+
+
+def _shell(line, cwd, log=None, **kwargs):
+    """Run a README line as a user types it, in bash."""
+    if log is None:
+        return subprocess.run(["bash", "-c", line], cwd=cwd, env=_environment(), capture_output=True, text=True,
+                              **kwargs)
+    return subprocess.Popen(["bash", "-c", line], cwd=cwd, env=_environment(), stdout=open(log, "w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(processes):
+    for process in processes:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-    for process in workers + [scheduler]:
+    for process in processes:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def _course(path, slow=False):
-    root = make_course(path)
+def _stranger(certificate=None, key=None):
+    """Dask connection settings of someone who trusts any scheduler and shows ``certificate`` (or none)."""
+    from distributed.security import Security
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if certificate:
+        context.load_cert_chain(certificate, key)
+
+    class Stranger(Security):
+        def get_connection_args(self, role):
+            return {"ssl_context": context, "require_encryption": True, "extra_conn_args": {}}
+
+    return Stranger()
+
+
+# ---------------------------------------------------------------- certificates and addresses (fast)
+
+def test_dask_certs_are_signed_by_a_fresh_course_ca_and_keys_are_private(tmp_path):
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
+    old = os.umask(0)  # the modes must not depend on the instructor's umask
+    try:
+        written = dask_security.make_certificates(tmp_path / "certs")
+    finally:
+        os.umask(old)
+    folder = tmp_path / "certs"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert sorted(p.name for p in written) == sorted(p.name for p in folder.iterdir())
+    ca = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
+    for role in dask_security.ROLES:
+        certificate_path, key_path = dask_security.role_files(folder, role)
+        assert stat.S_IMODE(key_path.stat().st_mode) == 0o600, role
+        x509.load_pem_x509_certificate(certificate_path.read_bytes()).verify_directly_issued_by(ca)
+    keys = {p.name for p in folder.iterdir() if b"PRIVATE KEY" in p.read_bytes()}
+    assert keys == {f"{role}-key.pem" for role in dask_security.ROLES}, "the CA's key is not kept"
+    other = x509.load_pem_x509_certificate(dask_security.make_certificates(tmp_path / "other")[0].read_bytes())
+    with pytest.raises(InvalidSignature):  # each run is a CA of its own
+        x509.load_pem_x509_certificate((folder / "client.pem").read_bytes()).verify_directly_issued_by(other)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert dask_security.main([str(folder)]) == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before, "an existing folder is kept as it is"
+
+
+def test_make_autograde_takes_only_tls_addresses():
+    assert dask_security.tls_address("tls://grader:8786") == "tls://grader:8786"
+    assert dask_security.tls_address("grader:8786") == "tls://grader:8786"
+    with pytest.raises(SystemExit, match="tls://grader:8786"):
+        dask_security.tls_address("tcp://grader:8786")
+
+
+def test_a_job_unpickles_where_the_course_is_not_on_the_path(tmp_path):
+    # The scheduler unpickles every task it receives; it has Dask but not this course.
+    import cloudpickle
+
+    task = dask_task(NOTEBOOK, "{}", b"{}", True)
+    code = "import pickle, sys; pickle.loads(sys.stdin.buffer.read()); print('ok')"
+    loaded = subprocess.run([sys.executable, "-I", "-c", code], input=cloudpickle.dumps(task), cwd=tmp_path,
+                            capture_output=True, env=_environment())
+    assert loaded.stdout.strip() == b"ok", loaded.stderr.decode()[-2000:]
+
+
+# ---------------------------------------------------------------- the README's cluster (slow)
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    commands, port = readme_commands(), free_port()
+    machine = _checkout(tmp_path_factory.mktemp("dask") / "course")
+    log = machine.parent
+    made = _shell(commands["certs"], machine, timeout=600)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    scheduler = _shell(as_user_would(commands["scheduler"], machine, port), machine, log / "scheduler.log")
+    workers = [_shell(as_user_would(commands["worker"], machine, port), machine, log / f"worker{i}.log")
+               for i in range(2)]
+    address = f"tls://127.0.0.1:{port}"
+    from distributed import Client
+
+    try:
+        with Client(address, security=dask_security.client_security(machine / "dask-certs"), timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        yield {"address": address, "port": port, "workers": workers, "log": log, "machine": machine,
+               "commands": commands}
+    finally:
+        _stop(workers + [scheduler])
+
+
+def _course(path, cluster, slow=False):
+    """A grading machine's course with three submissions of one notebook, and the cluster's certificates."""
+    root = _checkout(path)
+    shutil.copytree(cluster["machine"] / "dask-certs", root / "dask-certs")  # "copy that folder"
     nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=root)
     release = read(root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     source = read(root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
@@ -74,7 +202,12 @@ def _course(path, slow=False):
     for student, cells in submissions.items():
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(_fill(release, cells), str(folder / f"{NOTEBOOK}.ipynb"))
+        nb = nbformat.from_dict(release)
+        for cell in nb.cells:
+            gid = nbgrader_meta(cell).get("grade_id")
+            if nbgrader_meta(cell).get("solution") and gid in cells:
+                cell.source = cells[gid]
+        nbformat.write(nb, str(folder / f"{NOTEBOOK}.ipynb"))
     return root
 
 
@@ -84,22 +217,21 @@ def _scores(root):
                           if g.cell.cell_type == "code"} for student in ("instructor", "partial", "untouched")}
 
 
-def _grade(root, *extra):
-    return subprocess.run([sys.executable, "-m", "grading", "autograde", ASSIGNMENT, *extra], cwd=root,
-                          capture_output=True, text=True, timeout=900)
+FULL_MARKS = {"test_output_size": 1.0, "test_corr2d_valid": 3.0, "test_corr2d_stride_padding": 2.0, "test_conv2d": 2.0}
 
 
+@pytest.mark.slow
 def test_a_class_graded_on_dask_scores_exactly_as_on_this_machine(cluster, tmp_path):
-    remote = _course(tmp_path / "remote")
-    run = _grade(remote, "--scheduler", cluster["address"])
+    remote = _course(tmp_path / "remote", cluster)
+    run = _shell(as_user_would(cluster["commands"]["autograde"], remote, cluster["port"]), remote, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert f"on the Dask cluster at {cluster['address']}" in run.stdout
-    local = _course(tmp_path / "local")
-    run = _grade(local, "--workers", "1")
+    assert f"on the Dask cluster at {cluster['address']}" in run.stdout and "0 failed" in run.stdout
+    local = _course(tmp_path / "local", cluster)
+    run = subprocess.run([sys.executable, "-m", "grading", "autograde", ASSIGNMENT, "--workers", "1"], cwd=local,
+                         capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:]
     assert _scores(remote) == _scores(local)
-    assert _scores(remote)["instructor"] == {"test_output_size": 1.0, "test_corr2d_valid": 3.0,
-                                             "test_corr2d_stride_padding": 2.0, "test_conv2d": 2.0}
+    assert _scores(remote)["instructor"] == FULL_MARKS
     assert _scores(remote)["partial"] == {"test_output_size": 0.0, "test_corr2d_valid": 3.0,
                                           "test_corr2d_stride_padding": 0.0, "test_conv2d": 0.0}
     # The cached results are the same data, whichever machine computed them.
@@ -109,16 +241,55 @@ def test_a_class_graded_on_dask_scores_exactly_as_on_this_machine(cluster, tmp_p
         assert {g: t["score"] for g, t in a["tests"].items()} == {g: t["score"] for g, t in b["tests"].items()}
 
 
+@pytest.mark.slow
+def test_nobody_without_the_course_certificate_gets_in(cluster, tmp_path):
+    from distributed import Client
+
+    address, port = cluster["address"], cluster["port"]
+    with Client(address, security=dask_security.client_security(cluster["machine"] / "dask-certs"),
+                timeout="30s") as client:
+        workers = set(client.scheduler_info()["workers"])
+    assert len(workers) == 2
+    # A student's own clone, with certificates of their own CA from the same command.
+    student = _checkout(tmp_path / "student")
+    assert _shell(cluster["commands"]["certs"], student, timeout=600).returncode == 0
+    rogue = _shell(as_user_would(cluster["commands"]["worker"], student, port), student, tmp_path / "rogue.log")
+    theirs = dask_security.role_files(student / "dask-certs", "client")
+    strangers = {"a tcp:// client": (f"tcp://127.0.0.1:{port}", None),
+                 "a TLS client without a certificate": (address, _stranger()),
+                 "a TLS client with a certificate of another CA": (address, _stranger(*map(str, theirs)))}
+    for who, (where, security) in strangers.items():
+        started = time.monotonic()
+        with pytest.raises(OSError):
+            Client(where, security=security, timeout="10s")
+            pytest.fail(f"{who} was let in")
+        assert time.monotonic() - started < 30, who
+    try:
+        rogue.wait(timeout=60)  # it gives up at once; one that kept trying must not have joined either
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        _stop([rogue])
+    with Client(address, security=dask_security.client_security(cluster["machine"] / "dask-certs"),
+                timeout="30s") as client:
+        info = client.scheduler_info()
+        assert set(info["workers"]) == workers, "only the course's own workers are in the cluster"
+        web = info["services"].get("dashboard")
+    if web:  # the HTTP server Dask always starts serves none of its unauthenticated pages
+        for page in ("/info/main/workers.html", "/info/main/logs.html", "/json/identity.json"):
+            with pytest.raises(urllib.error.HTTPError, match="404"):
+                urllib.request.urlopen(f"http://127.0.0.1:{web}{page}", timeout=10)
+
+
+@pytest.mark.slow
 def test_a_worker_that_dies_mid_job_costs_nothing(cluster, tmp_path):
-    root = _course(tmp_path / "course", slow=True)
-    process = subprocess.Popen([sys.executable, "-m", "grading", "autograde", ASSIGNMENT,
-                                "--scheduler", cluster["address"]], cwd=root, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    root = _course(tmp_path / "course", cluster, slow=True)
+    process = _shell(as_user_would(cluster["commands"]["autograde"], root, cluster["port"]), root,
+                     tmp_path / "autograde.log")
     time.sleep(8)  # both workers are inside a job (each solution cell sleeps 6 s per test)
-    victim = cluster["workers"][0]
-    os.killpg(victim.pid, signal.SIGKILL)
-    out, _ = process.communicate(timeout=900)
+    os.killpg(cluster["workers"][0].pid, signal.SIGKILL)
+    process.wait(timeout=900)
+    out = (tmp_path / "autograde.log").read_text()
     assert process.returncode == 0, out[-3000:]
-    assert _scores(root)["instructor"] == {"test_output_size": 1.0, "test_corr2d_valid": 3.0,
-                                           "test_corr2d_stride_padding": 2.0, "test_conv2d": 2.0}
+    assert _scores(root)["instructor"] == FULL_MARKS
     assert "0 failed" in out
