@@ -241,44 +241,62 @@ def test_a_class_graded_on_dask_scores_exactly_as_on_this_machine(cluster, tmp_p
         assert {g: t["score"] for g, t in a["tests"].items()} == {g: t["score"] for g, t in b["tests"].items()}
 
 
+def _lets_in(address, security):
+    """Whether a Dask listener completes a connection (TLS and Dask's handshake) with ``security``."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def attempt():
+        arguments = security.get_connection_args("client") if security else {}
+        try:
+            comm = await connect(address, timeout="10s", **arguments)
+        except OSError:
+            return False
+        await comm.close()
+        return True
+
+    return asyncio.run(attempt())
+
+
 @pytest.mark.slow
 def test_nobody_without_the_course_certificate_gets_in(cluster, tmp_path):
     from distributed import Client
 
-    address, port = cluster["address"], cluster["port"]
-    with Client(address, security=dask_security.client_security(cluster["machine"] / "dask-certs"),
-                timeout="30s") as client:
-        workers = set(client.scheduler_info()["workers"])
-    assert len(workers) == 2
+    ours = dask_security.client_security(cluster["machine"] / "dask-certs")
+    with Client(cluster["address"], security=ours, timeout="30s") as client:
+        info = client.scheduler_info()
+    workers = set(info["workers"])
+    listeners = [cluster["address"], *workers, *(w["nanny"] for w in info["workers"].values() if w.get("nanny"))]
+    assert len(workers) == 2 and len(listeners) == 5, listeners
     # A student's own clone, with certificates of their own CA from the same command.
     student = _checkout(tmp_path / "student")
     assert _shell(cluster["commands"]["certs"], student, timeout=600).returncode == 0
-    rogue = _shell(as_user_would(cluster["commands"]["worker"], student, port), student, tmp_path / "rogue.log")
+    rogue = _shell(as_user_would(cluster["commands"]["worker"], student, cluster["port"]), student,
+                   tmp_path / "rogue.log")
     theirs = dask_security.role_files(student / "dask-certs", "client")
-    strangers = {"a tcp:// client": (f"tcp://127.0.0.1:{port}", None),
-                 "a TLS client without a certificate": (address, _stranger()),
-                 "a TLS client with a certificate of another CA": (address, _stranger(*map(str, theirs)))}
-    for who, (where, security) in strangers.items():
-        started = time.monotonic()
-        with pytest.raises(OSError):
-            Client(where, security=security, timeout="10s")
-            pytest.fail(f"{who} was let in")
-        assert time.monotonic() - started < 30, who
+    for listener in listeners:
+        assert _lets_in(listener, ours), f"{listener} refuses the course's own client"
+        assert not _lets_in(listener.replace("tls://", "tcp://"), None), f"{listener} let in a tcp:// client"
+        assert not _lets_in(listener, _stranger()), f"{listener} let in a TLS client without a certificate"
+        assert not _lets_in(listener, _stranger(*map(str, theirs))), \
+            f"{listener} let in a TLS client with a certificate of another CA"
     try:
         rogue.wait(timeout=60)  # it gives up at once; one that kept trying must not have joined either
     except subprocess.TimeoutExpired:
         pass
     finally:
         _stop([rogue])
-    with Client(address, security=dask_security.client_security(cluster["machine"] / "dask-certs"),
-                timeout="30s") as client:
+    with Client(cluster["address"], security=ours, timeout="30s") as client:
         info = client.scheduler_info()
-        assert set(info["workers"]) == workers, "only the course's own workers are in the cluster"
-        web = info["services"].get("dashboard")
-    if web:  # the HTTP server Dask always starts serves none of its unauthenticated pages
-        for page in ("/info/main/workers.html", "/info/main/logs.html", "/json/identity.json"):
+    assert set(info["workers"]) == workers, "only the course's own workers are in the cluster"
+    # The HTTP servers Dask always starts serve none of their unauthenticated pages.
+    pages = {info["services"].get("dashboard"): ("/info/main/workers.html", "/info/main/logs.html", "/json/identity.json")}
+    pages.update({w["services"].get("dashboard"): ("/metrics", "/health") for w in info["workers"].values()})
+    for port, paths in pages.items():
+        for path in paths if port else ():
             with pytest.raises(urllib.error.HTTPError, match="404"):
-                urllib.request.urlopen(f"http://127.0.0.1:{web}{page}", timeout=10)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
 
 
 @pytest.mark.slow
