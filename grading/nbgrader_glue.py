@@ -224,14 +224,42 @@ def _cell_id(kind, grade_id):
     return re.sub(r"[^A-Za-z0-9_-]", "-", f"{kind}-{grade_id}")[:64]
 
 
+TASK_KEY = "ex04_task"
+
+
+def heading_text(line):
+    """A Markdown heading line as plain text: no ``#`` marks, code ticks or emphasis."""
+    text = re.sub(r"^\s{0,3}#+\s*|\s+#+\s*$", "", line)
+    return re.sub(r"`|\*\*|__|(?<!\w)[*_]|[*_](?!\w)", "", text).strip()
+
+
+def name_tasks(cells):
+    """Give every graded, solution or task cell the heading it stands under (``metadata.ex04_task``).
+
+    The feedback page's contents list graded cells by it (grading/templates/feedback).
+    """
+    heading = ""
+    for cell in cells:
+        if cell.cell_type == "markdown" and not _meta(cell):
+            fenced = False  # a "# comment" in a code block is no heading
+            for line in cell.source.splitlines():
+                fenced ^= line.lstrip().startswith(("```", "~~~"))
+                if not fenced and re.match(r"^\s{0,3}#+\s", line):
+                    heading = heading_text(line)
+        elif _meta(cell).get("grade") or _meta(cell).get("solution") or _meta(cell).get("task"):
+            cell.metadata[TASK_KEY] = heading
+
+
 class MarkManualGrading(CoursePreprocessor):
-    """In feedback: no grading guides, and a note under a written answer that no person has graded yet."""
+    """In feedback: no grading guides, each graded cell named by its task, and a note under a written
+    answer that no person has graded yet."""
 
     def preprocess(self, nb, resources):
         from nbgrader.api import Gradebook, MissingEntry
 
         # The grader's model answers and guides never reach the student, whatever happens below.
         nb.cells = [cell for cell in nb.cells if not cell.get("metadata", {}).get(GUIDE_KEY)]
+        name_tasks(nb.cells)
         info = resources["nbgrader"]
         waiting = set()
         with Gradebook(info["db_url"]) as gradebook:
