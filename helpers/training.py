@@ -13,7 +13,7 @@ Functions
 ---------
 ``progress_bar(iterable, ...)``
     A tqdm bar with a live front end; the iterable itself (nothing printed) under nbgrader,
-    nbval or ``jupyter nbconvert --execute``.
+    nbval or ``jupyter nbconvert --execute``, and where tqdm is not installed.
 ``confusion_counts(labels, predictions, n_classes)``
     The confusion matrix as counts (rows: true class, columns: predicted class).
 ``plot_history(history, ...)``
@@ -53,6 +53,7 @@ def progress_bar(iterable, *, environ=None, **kwargs):
     ``tqdm.auto.tqdm(iterable, **kwargs)``. Without one (nbgrader, nbval, ``jupyter nbconvert
     --execute``, a plain script) it returns ``iterable`` unchanged and prints nothing, so stored
     outputs hold no bar, no timings and nothing on stderr. ``EX04_INTERACTIVE=1`` forces the bar.
+    Where tqdm cannot be imported it also returns ``iterable``: the loop runs, without a bar.
 
     Parameters
     ----------
@@ -70,8 +71,10 @@ def progress_bar(iterable, *, environ=None, **kwargs):
     """
     if not frontend_attached(environ):
         return iterable
-    from tqdm.auto import tqdm
-
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # an environment without tqdm still trains, only without the bar
+        return iterable
     return tqdm(iterable, **kwargs)
 
 
