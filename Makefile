@@ -67,6 +67,16 @@ sandbox-tools:
 		(apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null)); \
 		else echo "NOTE: bubblewrap is missing; make autograde needs it: sudo apt-get install bubblewrap"; fi; }
 
+# make test drives the student bundle's JupyterLab in headless Chromium (tests/test_bundle.py) and
+# unpacks the bundle as a student does; as root, install Debian's Chromium, its driver and unzip.
+.PHONY: browser-tools
+browser-tools:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v unzip >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium, chromium-driver and unzip (the browser test of the student bundle)"; \
+		(apt-get install -y -qq chromium chromium-driver unzip >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver unzip >/dev/null)); \
+		else echo "NOTE: make test needs chromium, chromium-driver and unzip: sudo apt-get install chromium chromium-driver unzip"; fi; }
+
 # ---------------------------------------------------------------- students
 # The student versions, in a Lab without nbgrader's instructor tools (etc/jupyter-student/).
 lab: venv
@@ -86,7 +96,7 @@ instructor: venv
 # keeps each test module (or class) and each notebook in one worker, in order.
 TEST_WORKERS ?= auto
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
-test: venv
+test: venv browser-tools
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(NBVAL_FLAGS) tests notebooks/$(ASSIGNMENT)
 
 # Unit tests only (seconds), for quick iterations on helpers/.
