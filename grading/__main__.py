@@ -93,7 +93,7 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     set_aside_count = sum(len(lines) for lines in not_graded.values())
     print(f"summary: {counts['graded']} notebooks graded now in {jobs._duration(counts['seconds'])}, "
           f"{counts['cached']} from earlier runs, {counts['failed']} failed, {set_aside_count} not graded; "
-          f"nbgrader recorded {len(to_record)} student(s) in {jobs._duration(recording_seconds)}")
+          f"nbgrader recorded them in {jobs._duration(recording_seconds)} ({len(to_record)} of {len(students)} student(s))")
     for failed_student, notebook, reason in counts["failures"]:
         print(f"  FAILED {failed_student}/{notebook}: {reason} (run make autograde again; tell the course's maintainers)")
     for lines in not_graded.values():

@@ -236,7 +236,7 @@ def test_autograde_works_on_a_fresh_clone_quietly_and_leaves_release_alone(round
     assert "recorded the graded cells of ex04" in output
     assert not [alarm for alarm in ALARMS if alarm in output], output[-3000:]
     assert rounds["round 1"]["state"] == "", "release/, notebooks/ and source/ are as committed"
-    assert "next: 1 written answer(s) in 1 submission(s) wait for manual grading" in output
+    assert "next: 2 written answer(s) in 1 submission(s) wait for manual grading" in output
 
 
 def test_moodle_names_reach_the_gradebook(rounds):
