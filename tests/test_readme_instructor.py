@@ -299,3 +299,8 @@ def test_a_late_upload_is_recorded_and_the_rest_of_the_grading_kept(rounds):
     manual, waiting, comment = rounds["round 3"]["02"]
     assert waiting is True and (manual, comment) == (2.0, "Clear."), "a changed answer is graded again, the old grade shown"
     assert rounds["round 3"]["alan untouched"]
+
+
+def test_no_step_warns_of_anything(rounds):
+    alarming = [(command, alarm) for command, output in rounds["shell"].log for alarm in ALARMS if alarm in output]
+    assert not alarming, alarming
