@@ -59,6 +59,14 @@ def _check_array(got, expected, name, hint=None, rtol=1e-6, atol=1e-8):
     expect_array(got, expected, name, rtol=rtol, atol=atol, hint=hint, exact=exact)
 
 
+def _expect_unchanged(student, function, arrays, **kwargs):
+    """Call the student's function on inputs kept in the sandbox; fail if it changed any of them."""
+    kept = [student.keep(A) for A in arrays]
+    getattr(student, function)(*kept, **kwargs)
+    expect_true(all(np.array_equal(student.value(h), A) for h, A in zip(kept, arrays)),
+                f"{function} must not modify its inputs")
+
+
 # ----------------------------------------------------------------------------- tests
 
 @test("test_output_size", policy="numpy")
@@ -77,8 +85,11 @@ def output_size(student):
             expect_scalar(got, expected, label, rtol=1e-9, atol=0.0)
         got = student.output_size(5, 3)
         expect_true(isinstance(got, int), f"output_size should return an int, not {type(got).__name__}")
-        expect_raises("ValueError", lambda: student.output_size(2, 3),
-                      "output_size(2, 3) (a 3-pixel kernel does not fit into 2 pixels)")
+        for args, kwargs, why in [((2, 3), {}, "a 3-pixel kernel does not fit into 2 pixels"),
+                                  ((5, 3), {"stride": 0}, "the stride must be at least 1"),
+                                  ((5, 3), {"padding": -1}, "the padding must be at least 0")]:
+            call = f"output_size({', '.join([*map(str, args), *(f'{k}={v}' for k, v in kwargs.items())])})"
+            expect_raises("ValueError", lambda: student.output_size(*args, **kwargs), f"{call} ({why})")
 
     with hidden():
         rng = np.random.default_rng(2024)
@@ -91,8 +102,8 @@ def output_size(student):
                 continue
             got = student.output_size(n, k, stride=s, padding=p)
             expect_scalar(got, _output_size(n, k, s, p), call, kind="int")
-        for bad in ({"stride": 0}, {"padding": -1}):
-            expect_raises("ValueError", lambda: student.output_size(5, 3, **bad), f"output_size(5, 3, {bad})")
+        for bad in ({"stride": -1}, {"padding": -2}, {"stride": 0, "padding": 1}):
+            expect_raises("ValueError", lambda: student.output_size(7, 2, **bad), f"output_size(7, 2, {bad})")
 
 
 @test("test_corr2d_valid", policy="numpy")
@@ -100,6 +111,7 @@ def corr2d_valid(student):
     """corr2d in valid mode, stride 1: the sheet, hand-worked values, random and integer images."""
     X_sheet, kernels = _sheet()
     with visible("corr2d (valid, stride 1) matches SciPy and the hand-worked values"):
+        _expect_unchanged(student, "corr2d", [np.arange(12.0).reshape(3, 4), np.array([[1.0, -1.0]])])
         for name, K in kernels.items():
             _check_array(student.corr2d(X_sheet, K), scipy.signal.correlate2d(X_sheet, K, mode="valid"),
                          name=f"corr2d(X, {name})", hint=VALID_HINT)
@@ -116,6 +128,8 @@ def corr2d_valid(student):
         _check_array(student.corr2d(ramp, np.array([[0.5, 0.25]])),
                      scipy.signal.correlate2d(np.arange(12.0).reshape(3, 4), [[0.5, 0.25]], mode="valid"),
                      name="corr2d(3x4 integer ramp, [[0.5, 0.25]])")
+        _check_array(student.corr2d(ramp, np.ones((3, 4))), [[66.0]],
+                     name="corr2d(3x4 ramp, 3x4 ones) (a kernel as large as the image)", hint=VALID_HINT)
 
     with hidden():
         X = np.array([[5, 5, 2, 5, 5], [5, 5, 2, 5, 5], [7, 7, 5, 7, 7], [5, 5, 2, 5, 5], [5, 5, 2, 5, 5]])
@@ -147,6 +161,8 @@ def corr2d_stride_padding(student):
     """corr2d with stride and padding against SciPy and PyTorch."""
     X_sheet, kernels = _sheet()
     with visible("corr2d with padding and stride matches SciPy and PyTorch"):
+        _expect_unchanged(student, "corr2d", [X_sheet.astype(float), kernels["laplace"].astype(float)],
+                          stride=2, padding=1)
         for stride, padding in [(1, 1), (2, 0), (2, 1), (3, 2)]:
             for name, K in kernels.items():
                 label = f"corr2d(X, {name}, stride={stride}, padding={padding})"
@@ -182,6 +198,7 @@ def conv2d(student):
         # axis only, each gives a result of its own, named in the message.
         X_test = np.array([[3, 1, 4, 1], [5, 9, 2, 6], [5, 3, 5, 8]])
         K_asym = np.array([[1, 2], [3, 4]])
+        _expect_unchanged(student, "conv2d", [X_test.astype(float), K_asym.astype(float)])
         got = student.conv2d(X_test, K_asym)
         for kernel, mistake in [(K_asym, "the correlation with the kernel as given: the kernel was not flipped"),
                                 (K_asym[::-1], "the correlation with the kernel flipped upside down only: flip it "

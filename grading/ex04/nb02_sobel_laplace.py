@@ -93,6 +93,10 @@ def _factors(got, call):
 def sobel_magnitude(student):
     """sobel_gradient's magnitude: ramps by hand, the cat and an 8-bit crop against SciPy, bad shapes."""
     with visible("sobel_gradient's magnitude matches the hand-worked ramps and SciPy"):
+        image = _ramp(3, 4).astype(float)
+        kept = student.keep(image)
+        student.sobel_gradient(kept)
+        expect_true(np.array_equal(student.value(kept), image), "sobel_gradient must not modify its input")
         magnitude, _ = _gradient(student, _ramp(0, 1))
         _check_array(magnitude, np.full((4, 5), 8.0), name="magnitude on a ramp rising 1 per column", hint=SHAPE_HINT)
         magnitude, _ = _gradient(student, _ramp(3, 4))
@@ -188,6 +192,10 @@ def correlate_separable(student):
     with visible("correlate_separable matches the 2-D correlation with the outer product"):
         cat = _cat()
         gauss5 = np.array([1, 4, 6, 4, 1]) / 16
+        image = cat[:20, :30].copy()
+        kept = student.keep(image)
+        student.correlate_separable(kept, [1, 2, 1], [1, 0, -1])
+        expect_true(np.array_equal(student.value(kept), image), "correlate_separable must not modify its input")
         for label, column, row in [("sobel_x = [1, 2, 1] ⊗ [1, 0, -1]", [1, 2, 1], [1, 0, -1]),
                                    ("5×5 binomial blur", gauss5, gauss5),
                                    ("3×7 box", np.ones(3), np.ones(7) / 7)]:
@@ -198,6 +206,12 @@ def correlate_separable(student):
                      scipy.signal.correlate2d(np.arange(20.0).reshape(4, 5), np.outer([1, -1], [0.5, 0.25, 0.125]),
                                               mode="valid"),
                      name="correlate_separable on a 4×5 integer image with fractional weights", hint=SEPARABLE_HINT)
+        import skimage.data
+
+        camera8 = skimage.data.camera()[200:210, 200:212]
+        _check_array(student.correlate_separable(camera8, [1, 0, -1], [1, 2, 1]),
+                     scipy.signal.correlate2d(camera8.astype(float), np.outer([1, 0, -1], [1, 2, 1]), mode="valid"),
+                     name="correlate_separable on an 8-bit (uint8) crop of the camera photo", hint=SEPARABLE_HINT)
 
     with hidden():
         rng = np.random.default_rng(4213)
@@ -223,10 +237,14 @@ def separable_factors(student):
     kernels = sheet_kernels()
 
     with visible("separable_factors splits the separable kernels and rejects the others"):
+        K = kernels["sobel_x"].astype(float)
+        kept = student.keep(K)
+        student.separable_factors(kept)
+        expect_true(np.array_equal(student.value(kept), K), "separable_factors must not modify K")
         for K, label in [(kernels["sobel_x"], "sobel_x"), (kernels["sobel_y"], "sobel_y"),
                          (np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256, "5×5 binomial blur"),
                          (np.ones((3, 5)), "3×5 box"), (np.zeros((3, 3)), "the zero kernel"),
-                         (np.array([[1.0, -2.0, 1.0]]), "a single row")]:
+                         (np.array([[1.0, -2.0, 1.0]]), "a single row"), (np.array([[1.0], [-2.0], [1.0]]), "a single column")]:
             factors = student.separable_factors(K)
             expect_true(factors is not None, f"separable_factors({label}) returned None, but {label} is separable")
             call = f"np.outer(*separable_factors({label}))"
@@ -235,6 +253,15 @@ def separable_factors(student):
                          (np.array([[1, 2], [3, 4]]), "[[1, 2], [3, 4]]")]:
             expect_true(student.separable_factors(K) is None,
                         f"separable_factors({label}) should be None: {label} has rank 2 or more")
+        near = np.outer([1, 2, 1], [1, 0, -1]) + 1e-3 * np.outer([1, -1, 1], [0, 1, 0])
+        expect_true(student.separable_factors(near) is None,
+                    "separable_factors(near) should be None: its second singular value is 5e-4 of the first")
+        expect_true(student.separable_factors(near, tol=1e-2) is not None,
+                    "separable_factors(near, tol=1e-2) should split it: with tol=1e-2 a second singular value of "
+                    "5e-4 of the first counts as 0")
+        expect_true(student.separable_factors(1e-12 * near) is None,
+                    "separable_factors(1e-12 * near) should be None, like near: compare the second singular value "
+                    "with tol times the first")
         expect_raises("ValueError", lambda: student.separable_factors(np.ones(3)), "separable_factors(a 1-D array)")
 
     with hidden():
@@ -263,7 +290,7 @@ def separable_factors(student):
         expect_array(_factors(factors, "separable_factors(K)"), K_small, message, rtol=1e-5, atol=1e-15)
         near = np.outer([1, 2, 1], [1, 0, -1]) + 1e-3 * np.outer([1, -1, 1], [0, 1, 0])
         expect_true(student.separable_factors(near) is None,
-                    "a rank-2 kernel (second singular value 1e-3 of the first) was called separable")
+                    "a rank-2 kernel (second singular value 5e-4 of the first) was called separable")
         expect_true(student.separable_factors(near, tol=1e-2) is not None, "separable_factors ignores its tol argument")
         # Relative, not absolute: scaling must not change the verdict.
         expect_true(student.separable_factors(1e-12 * near) is None,

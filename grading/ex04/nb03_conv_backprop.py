@@ -75,10 +75,10 @@ def corr2d_backward(student):
     with visible("corr2d_backward(X, sobel_x, dY) for dY = 1 at [1, 2] only"):
         dY_one = np.zeros((3, 3))
         dY_one[1, 2] = 1.0
-        kept_dY = student.keep(dY_one)
-        dX, dK = _parts(student.corr2d_backward(X_sheet, K_sobel, kept_dY), 2,
-                        "corr2d_backward(X, sobel_x, dY)", "the pair (dX, dK)")
-        expect_true(np.array_equal(student.value(kept_dY), dY_one), "corr2d_backward must not modify its inputs")
+        inputs = (X_sheet.astype(float), K_sobel.astype(float), dY_one)
+        kept = [student.keep(A) for A in inputs]
+        dX, dK = _parts(student.corr2d_backward(*kept), 2, "corr2d_backward(X, sobel_x, dY)", "the pair (dX, dK)")
+        expect_true(_unchanged(student, kept, inputs), "corr2d_backward must not modify its inputs")
         expect_array(dK, X_sheet[1:4, 2:5], "dK for dY = 1 at [1, 2] only (the window X[1:4, 2:5])",
                      rtol=1e-6, atol=1e-8, hint=HINT)
         dX_expected = np.zeros((5, 5))
@@ -139,6 +139,10 @@ def conv_forward(student):
     X_sheet, W_sobel = image[None, None], sobel[None, None]
     worked = np.array([[11, 0, -11], [10, 0, -10], [11, 0, -11]])
     with visible("conv_forward(sheet image, sobel_x, b=0)"):
+        inputs = (X_sheet.astype(float), W_sobel.astype(float), np.array([1.5]))
+        kept = [student.keep(A) for A in inputs]
+        student.conv_forward(*kept, stride=2, padding=1)
+        expect_true(_unchanged(student, kept, inputs), "conv_forward must not modify its inputs")
         expect_array(student.conv_forward(X_sheet, W_sobel, np.zeros(1)), worked[None, None],
                      "conv_forward(sheet image, sobel_x, b=0)", rtol=1e-6, atol=1e-8, hint=SIZE_HINT)
     with visible("conv_forward(sheet image, sobel_x, b=1.5)"):
@@ -190,10 +194,10 @@ def conv_backward(student):
     with visible("conv_backward for dout = 1 at output (1, 2)"):
         dout_one = np.zeros((1, 1, 3, 3))
         dout_one[0, 0, 1, 2] = 1.0
-        kept_dout, kept_W = student.keep(dout_one), student.keep(W_sobel)
-        dX, dW, db = _parts(student.conv_backward(kept_dout, X_sheet, kept_W, np.zeros(1)), 3, "conv_backward", triple)
-        expect_true(_unchanged(student, (kept_dout, kept_W), (dout_one, W_sobel)),
-                    "conv_backward must not modify its inputs")
+        inputs = (dout_one, X_sheet, W_sobel, np.zeros(1))
+        kept = [student.keep(A) for A in inputs]
+        dX, dW, db = _parts(student.conv_backward(*kept), 3, "conv_backward", triple)
+        expect_true(_unchanged(student, kept, inputs), "conv_backward must not modify its inputs")
         expect_array(dW, X_sheet[:, :, 1:4, 2:5], "dW for dout = 1 at output (1, 2)", rtol=1e-6, atol=1e-8, hint=HINT)
         dX_expected = np.zeros((1, 1, 5, 5))
         dX_expected[0, 0, 1:4, 2:5] = W_sobel[0, 0]

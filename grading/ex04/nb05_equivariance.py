@@ -75,6 +75,8 @@ def translate(student):
         ((-2, 0, "circular"), [[9, 10, 11, 12], [1, 2, 3, 4], [5, 6, 7, 8]],
          "translate(M, -2, 0, 'circular'): two rows up"),
         ((0, 0, "zero"), M, "translate(M, 0, 0, 'zero'): no shift at all"),
+        ((np.int64(1), np.int64(-1), "circular"), [[10, 11, 12, 9], [2, 3, 4, 1], [6, 7, 8, 5]],
+         "translate(M, np.int64(1), np.int64(-1), 'circular'): NumPy integers as shifts"),
     ]:
         with visible(name):
             # M is read back after the call: translate must leave it unchanged.

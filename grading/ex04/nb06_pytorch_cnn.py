@@ -279,7 +279,9 @@ def _check_rows(student, in_shape, spec):
 def layer_shapes(student):
     """Task 1: output shapes and parameter counts from the formulas, against PyTorch."""
     with visible("layer_shapes of DIGIT_CNN_SPEC agrees with PyTorch on every layer"):
-        got = student.layer_shapes(DIGIT_SHAPE, DIGIT_CNN_SPEC)
+        kept = student.keep(list(DIGIT_CNN_SPEC))
+        got = student.layer_shapes(DIGIT_SHAPE, kept)
+        expect_true(student.value(kept) == list(DIGIT_CNN_SPEC), "layer_shapes must not modify spec")
         expect_true(isinstance(got, list), f"layer_shapes must return a list, not {type(got).__name__}")
         expect_true(len(got) == len(DIGIT_CNN_SPEC),
                     f"one (shape, parameters) pair per layer: expected {len(DIGIT_CNN_SPEC)}, got {len(got)}")
@@ -299,21 +301,26 @@ def layer_shapes(student):
             expect_true(count == ref_count, f"{layer}: expected {ref_count} parameters, got {count}")
             expect_true(all(isinstance(v, (int, np.integer)) for v in (*shape, count)),
                         f"{layer}: shapes and counts must be integers, got {(shape, count)}")
-    with visible("layer_shapes on an input (3, 29, 20) with stride, pooling by 3 and two linear layers"):
-        other = [("conv", 6, 5, 2, 1), ("relu",), ("pool", 3), ("flatten",), ("linear", 7), ("relu",), ("linear", 3)]
-        got = student.layer_shapes((3, 29, 20), other)
-        expect_true(isinstance(got, (list, tuple)), f"layer_shapes must return a list, not {type(got).__name__}")
-        for layer, pair, ref in zip(other, got, _lazy_rows((3, 29, 20), other)):
-            try:
-                shape, count = pair
-                ok = (tuple(shape), count) == ref
-            except (TypeError, ValueError):
-                ok = False
-            expect_true(ok, f"input (3, 29, 20), layer {layer}: expected {ref}, got {pair}")
+    with visible("layer_shapes with stride, odd sizes, pooling by 3, ReLU after a linear layer and after flatten"):
+        for in_shape, spec in [((3, 29, 20), [("conv", 6, 5, 2, 1), ("relu",), ("pool", 3), ("flatten",), ("linear", 7),
+                                              ("relu",), ("linear", 3)]),
+                               ((1, 5, 5), [("flatten",), ("relu",), ("linear", 1)])]:
+            got = student.layer_shapes(in_shape, spec)
+            expect_true(isinstance(got, (list, tuple)), f"layer_shapes must return a list, not {type(got).__name__}")
+            expect_true(len(got) == len(spec), f"input {in_shape}: one (shape, parameters) pair per layer: expected "
+                        f"{len(spec)}, got {len(got)}")
+            for layer, pair, ref in zip(spec, got, _lazy_rows(in_shape, spec)):
+                try:
+                    shape, count = pair
+                    ok = (tuple(shape), count) == ref
+                except (TypeError, ValueError):
+                    ok = False
+                expect_true(ok, f"input {in_shape}, layer {layer}: expected {ref}, got {pair}")
     with visible("layer_shapes refuses layers that do not fit (ValueError)"):
         for bad_shape, bad_spec, why in [(DIGIT_SHAPE, [("softmax",)], "an unknown layer"),
                                          (DIGIT_SHAPE, [("linear", 10)], "a linear layer before flatten"),
                                          (DIGIT_SHAPE, [("flatten",), ("pool", 2)], "pooling after flatten"),
+                                         (DIGIT_SHAPE, [("flatten",), ("conv", 4, 3, 1, 1)], "a convolution after flatten"),
                                          ((1, 4, 4), [("conv", 8, 5, 1, 0)],
                                           "a 5 × 5 kernel on a 4 × 4 input without padding")]:
             try:
@@ -377,6 +384,12 @@ def digit_cnn(student):
                     "both convolutions: padding=1, stride 1")
         expect_true(linears[0]["weight"] == (10, 256), "linear layer: expected weight (10, 256) (64 channels × 2 × 2 "
                     f"positions), got {linears[0]['weight']}")
+        rows = _layers(student, model)[2]
+        kinds = [r["type"] for r in rows if r["kind"] in ("Conv2d", "Linear")]
+        expect_true(kinds == ["Conv2d", "Conv2d", "Linear"],
+                    f"create the layers in __init__ in the order conv, conv, linear, not {kinds}")
+        extra = [r["type"] for r in rows if r["kind"] in ("Dropout", "BatchNorm", "Softmax")]
+        expect_true(not extra, f"nothing else: no dropout, batch normalisation or softmax, found {extra}")
         n_parameters = _parameter_count(student, model)
         expected = 32 * (1 * 9 + 1) + 64 * (32 * 9 + 1) + 10 * (256 + 1)
         expect_true(n_parameters == expected, f"expected {expected} parameters, PyTorch counts {n_parameters}")
@@ -388,6 +401,13 @@ def digit_cnn(student):
         expect_true(difference < 1e-5, "the logits differ from conv-ReLU-pool, conv-ReLU-pool, flatten, linear by up "
                     f"to {difference:.3g}")
         _logits(student.fixture("forward", model, x[:1]), "a batch of one image", (1, 10))
+        one_by_one = torch.cat([_logits(student.fixture("forward", model, x[i:i + 1]), "a batch of one image", (1, 10))
+                                for i in range(len(x))])
+        expect_true(torch.allclose(out, one_by_one, atol=1e-5, rtol=1e-4),
+                    "an image's logits must not depend on the other images of the batch")
+        grads = student.fixture("gradients", model, x)
+        without = [name for name, g in grads.items() if g is None or not float(np.abs(g).sum()) > 0]
+        expect_true(not without, f"every weight must get a gradient (is something detached?); none reaches {without}")
     with visible("DigitCNN(c1=4, c2=6, n_classes=3): parameter count and logits of shape (N, 3)"):
         small = _model(student.DigitCNN(c1=4, c2=6, n_classes=3), "DigitCNN(c1=4, c2=6, n_classes=3)")
         expect_true(_parameter_count(student, small) == 4 * 10 + 6 * (4 * 9 + 1) + 3 * (24 + 1),
@@ -457,14 +477,19 @@ def evaluate(student):
             got = _float_pair(student.evaluate(model, uneven_loader), "evaluate")
             expect_true(student.attribute(model, "training") == mode,
                         f"evaluate must put the model back into {'training' if mode else 'evaluation'} mode")
+            state = student.fixture("state_arrays", model)
+            expect_true(all(_same(state.get(k), v.numpy()) for k, v in twin.state_dict().items()),
+                        "evaluate must not change the parameters")
             expect_true(abs(got[1] - reference[1]) < 1e-6, f"accuracy: expected {reference[1]:.4f}, got {got[1]:.4f} "
                         "(evaluation mode? every image counted once?)")
             expect_true(abs(got[0] - reference[0]) < 1e-4 * max(1.0, reference[0]),
                         f"mean loss: expected {reference[0]:.4f}, got {got[0]:.4f} (evaluation mode? averaged over "
                         "images, not over batches?)")
-        state = student.fixture("state_arrays", model)
-        expect_true(all(_same(state.get(k), v.numpy()) for k, v in twin.state_dict().items()),
-                    "evaluate must not change the parameters")
+        recorder = student.fixture("probe_model", val_images)       # records whether gradients were tracked
+        student.evaluate(recorder, uneven_loader)
+        seen = student.attribute(recorder, "grad_seen")
+        expect_true(bool(seen) and not any(seen),
+                    "evaluate must run the model without gradient tracking (with torch.no_grad():)")
     with hidden():
         X_all, y_all = _digits()
         model = student.fixture("probe_model", X_all)
@@ -536,12 +561,12 @@ def train(student):
             small_val = student.fixture("loader", val_images, val_labels, 100)
             small_model = student.fixture("reference_digit_cnn", 8, 16, 10, 0)
             before = student.fixture("parameter_arrays", small_model)
-            bar = student.fixture("progress_recorder", False)
+            bar = student.fixture("progress_recorder")
             history = student.train(small_model, small_train, small_val, 4, 0.01, label_smoothing=0.1, progress=bar)
             _check_history(history, 4)
-            calls = student.attribute(bar, "calls")
-            expect_true(calls == [4], "train must call progress(range(epochs)) once when progress is given; "
-                        f"calls seen: {calls}")
+            calls, used = student.attribute(bar, "calls"), student.attribute(bar, "yielded")
+            expect_true(calls == [4] and used == 4, "train must loop over progress(range(epochs)), called once, when "
+                        f"progress is given; calls seen: {calls}, epochs taken from it: {used}")
             after = student.fixture("parameter_arrays", small_model)
             expect_true(any(not _same(after.get(k), before[k]) for k in before), "train did not change the parameters")
             expect_true(history["train_loss"][-1] < 0.8 * history["train_loss"][0],
@@ -558,6 +583,22 @@ def train(student):
             got = student.train(tiny, small_train, small_val, 1, 0.01)
             expect_true(isinstance(got, dict) and isinstance(got.get("train_loss"), list) and len(got["train_loss"]) == 1,
                         "train without progress and label_smoothing must work too")
+        with visible("train follows the recipe step by step: 2 epochs of a batch-norm network handed over in "
+                     "evaluation mode"):
+            images, labels = train_images[:120], train_labels[:120]
+            model = student.fixture("bn_net", 64)
+            student.train(model, student.fixture("loader", images, labels, 30, True, 5), small_val, 2, 0.01,
+                          label_smoothing=0.1)
+            twin = fixtures.bn_net(64)
+            _reference_train(twin, fixtures.loader(images, labels, 30, True, 5),
+                             fixtures.loader(val_images, val_labels, 100), 2, 0.01, 0.1)
+            state = student.fixture("state_arrays", model)
+            for name, expected in twin.state_dict().items():
+                got = state.get(name)
+                expect_true(got is not None and np.size(got) == expected.numel() and torch.allclose(
+                    torch.as_tensor(got).reshape(expected.shape).float(), expected.float(), atol=1e-5, rtol=1e-4),
+                            f"after 2 epochs {name} differs from the recipe's (Adam, OneCycleLR stepped after every "
+                            "batch, zero_grad, model.train() at every epoch)")
         with hidden():
             X_all, y_all = _digits()
             for (n, batch, epochs, lr, smoothing, progress), (tr, va), twin, expected in _hidden_trainings():
