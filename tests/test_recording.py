@@ -71,6 +71,7 @@ def test_moodle_names_reach_the_gradebook_and_names_set_there_stay(course):
     assert names == {"4711": ("Grace Brewster", "Hopper"), "aturing": ("Alan M.", "Turing"), "7": (None, "Plato")}
 
 
+@pytest.mark.filterwarnings("ignore:Object of type")  # SQLAlchemy, on nbgrader's add_submission
 def test_only_students_whose_results_are_newer_than_nbgrader_s_record_are_recorded(course):
     recording.register_assignment(course, ASSIGNMENT, db_url(course))
     jobs = [("ann", "01_convolutions"), ("bob", "01_convolutions"), ("cem", "01_convolutions"), ("dan", "01_convolutions")]
