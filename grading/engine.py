@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grading import ex04
 from grading.framework import Failed, SandboxLost, Student, StudentError, current_phase, registered
-from grading.sandbox import Limits, Session
+from grading.sandbox import Limits, MachineFailure, Session
 
 #: Bump when a change of the tests or the engine should invalidate cached results.
 ENGINE_VERSION = "2"
@@ -188,6 +188,9 @@ def start_session(policy, cells, prelude, limits, sandboxed, uid=None):
     session = Session(policy, cells, prelude, [FIXTURES[policy]], limits, sandboxed, uid)
     try:
         session.start()
+    except MachineFailure:  # not the student's: the job is graded again later
+        session.close()
+        raise
     except Exception as error:  # a forged or broken first reply is the student's fault too
         session.close()
         if not isinstance(error, SandboxLost):
@@ -221,6 +224,8 @@ def run_test(trusted, session, seconds, defines=None):
     except SandboxLost as error:
         result = _failure("crashed" if error.type == "Crashed" else "timeout", error.message,
                           current_phase_at(error))
+    except MachineFailure:
+        raise
     except StudentError as error:
         message = f"your code raised {error.type}" + (f": {error.message}" if error.message else "")
         if error.type == "NotImplementedError":

@@ -13,14 +13,32 @@ the Python installation      read-only, at its own path; its ``site-packages`` e
 ==========================  =================================================================
 
 No network (a new network namespace with only a loopback that is down), no other processes
-(a new PID namespace: when the session ends every process in it is killed), a new session (no
-terminal to type into), no course folder, gradebook, ``source/``, other students or hidden
-tests. As root the student's code runs as an unprivileged user of its own; otherwise in a user
+(a new PID namespace: when the session ends every process in it is killed), no controlling
+terminal (given up before bubblewrap starts; setsid is refused, so none can be gained), no
+course folder, gradebook, ``source/``, other students or hidden tests. As root the student's code runs as an unprivileged user of its own; otherwise in a user
 namespace as the instructor's user, without rights outside the sandbox either way.
 
 Limits (per session, :class:`Limits`): address space, processes, CPU seconds, file size, open
 files, wall time per request (enforced from outside by killing the whole sandbox), and output
 (the student's prints are read from a pipe and only the first bytes kept).
+
+Nothing of the grader crosses: bubblewrap itself starts with an empty environment (the
+sandbox's first process, bubblewrap's own, would show the grader's through ``/proc/1/environ``),
+each sandbox gets a session keyring of its own, and a seccomp filter refuses the keyring system
+calls (``add_key``, ``request_key``, ``keyctl``), as Docker's default profile does.
+
+One sandbox never fails or slows another, whatever else the account runs:
+
+* processes: the limit is set inside the sandbox (``prlimit``), where the kernel counts only its
+  processes: in its own user namespace (Linux 5.14 and later) for an ordinary account, as a user
+  id of its own for root. Set on bubblewrap, the limit would count every process of the account.
+* CPU: a guard thread (:class:`CpuGuard`) gives every thread in the sandbox but the one that
+  runs the current request the ``SCHED_IDLE`` policy, so that a student's extra processes only
+  use CPU time that nobody else wants, and kills the sandbox when its processes together have
+  used more than their CPU seconds.
+
+A failure of the grading machine (no sandbox could be created, no process started, the trusted
+imports failed) raises :class:`MachineFailure`: it is never the student's result.
 """
 
 import dataclasses
@@ -72,7 +90,15 @@ MAX_REPLY = 64 * 2**20
 MAX_CONTAINERS = 100_000
 
 
-class SandboxUnavailable(RuntimeError):
+class MachineFailure(RuntimeError):
+    """The grading machine failed, not the student's code: no sandbox or process could start.
+
+    Raised before any of the student's code ran (or, for a test's process, while the sandbox
+    held fewer processes than its limit), so the job is graded again, never given a score.
+    """
+
+
+class SandboxUnavailable(MachineFailure):
     """bubblewrap is missing or cannot create a sandbox here."""
 
 
@@ -85,9 +111,11 @@ class Limits:
     memory_bytes : int
         Address space of each process (RLIMIT_AS).
     processes : int
-        Processes and threads of the sandbox's user (RLIMIT_NPROC).
+        Processes and threads in the sandbox (RLIMIT_NPROC, set inside it, where only its own
+        processes count).
     cpu_seconds : int
-        CPU time of each process (RLIMIT_CPU).
+        CPU time of all the sandbox's processes together (:class:`CpuGuard`), and of each
+        (RLIMIT_CPU).
     file_bytes : int
         Largest file a process may write (RLIMIT_FSIZE), also in its private folders.
     tmp_bytes : int
@@ -159,7 +187,79 @@ def _fresh_uid():
     return low + secrets.randbelow(high - low)
 
 
-def sandbox_command(policy, lib_dir, uid=None):
+#: System calls refused inside the sandbox, by the architecture's audit number: the keyring's
+#: (add_key, request_key, keyctl), and setsid, which would put a process into a scheduling group
+#: of its own (an autogroup), out of reach of :class:`CpuGuard`'s SCHED_IDLE.
+REFUSED_SYSCALLS = {
+    0xC000003E: {"add_key": 248, "request_key": 249, "keyctl": 250, "setsid": 112},  # x86_64
+    0xC00000B7: {"add_key": 217, "request_key": 218, "keyctl": 219, "setsid": 157},  # aarch64
+}
+_ARCH_OF_MACHINE = {"x86_64": 0xC000003E, "amd64": 0xC000003E, "aarch64": 0xC00000B7, "arm64": 0xC00000B7}
+_X32_BIT = 0x40000000  # x86_64's x32 calls: the same numbers with this bit set
+
+
+def seccomp_filter(machine=None):
+    """A classic BPF program for seccomp that refuses :data:`REFUSED_SYSCALLS` with EPERM.
+
+    System calls of another architecture than the machine's (a 64-bit process can make 32-bit
+    ones) are refused altogether, so that no other numbering reaches the same calls.
+
+    Parameters
+    ----------
+    machine : str, optional
+        ``platform.machine()``; default: this machine's.
+
+    Returns
+    -------
+    bytes or None
+        ``struct sock_filter`` entries as bubblewrap's ``--seccomp`` reads them; None on an
+        architecture whose numbers this module does not know.
+    """
+    import errno
+    import platform
+    import struct
+
+    arch = _ARCH_OF_MACHINE.get((machine or platform.machine()).lower())
+    if arch is None:
+        return None
+    load_word, jump_equal, jump_at_least, give = 0x20, 0x15, 0x35, 0x06
+    allow, refuse = 0x7FFF0000, 0x00050000 | errno.EPERM
+    offset_nr, offset_arch = 0, 4  # struct seccomp_data
+    checks = [(jump_equal, number) for number in REFUSED_SYSCALLS[arch].values()]
+    if arch == 0xC000003E:
+        checks.insert(0, (jump_at_least, _X32_BIT))
+    # Each check jumps to the refusal (the last instruction) when it holds.
+    program = [(load_word, 0, 0, offset_arch), (jump_equal, 1, 0, arch), (give, 0, 0, refuse),
+               (load_word, 0, 0, offset_nr)]
+    for index, (code, value) in enumerate(checks):
+        program.append((code, len(checks) - index, 0, value))
+    program += [(give, 0, 0, allow), (give, 0, 0, refuse)]
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+
+
+def _keyring_call():
+    """A function that makes the calling process join a new, empty session keyring (or does nothing).
+
+    Made before the fork: the function then only calls into the C library."""
+    import ctypes
+    import platform
+
+    arch = _ARCH_OF_MACHINE.get(platform.machine().lower())
+    try:
+        syscall = ctypes.CDLL(None, use_errno=True).syscall
+    except (OSError, AttributeError):
+        return lambda: None
+    if arch is None:
+        return lambda: None
+    keyctl, join_session_keyring = REFUSED_SYSCALLS[arch]["keyctl"], 1
+
+    def join_new_session_keyring():
+        syscall(keyctl, join_session_keyring, None)  # an anonymous keyring; no keyring support: no harm
+
+    return join_new_session_keyring
+
+
+def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits.processes):
     """The bubblewrap command line that starts the student side of a job.
 
     Parameters
@@ -169,6 +269,10 @@ def sandbox_command(policy, lib_dir, uid=None):
         Host folder with ``sandbox_runner.py`` (and ``grading/fixtures.py``), bound read-only.
     uid : int, optional
         User id to run as when started as root.
+    seccomp_fd : int, optional
+        A descriptor from which bubblewrap reads the program of :func:`seccomp_filter`.
+    processes : int
+        Most processes and threads in the sandbox.
 
     Returns
     -------
@@ -177,10 +281,15 @@ def sandbox_command(policy, lib_dir, uid=None):
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxUnavailable(INSTALL_HINT)
+    prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
+    if prlimit is None:
+        raise SandboxUnavailable("prlimit is not installed (it comes with util-linux: sudo apt-get install util-linux)")
     prefix, site = _python_prefix(), _site_packages()
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    command = [bwrap, "--die-with-parent", "--new-session",
+    command = [bwrap, "--die-with-parent",
                "--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     as_root = os.geteuid() == 0
     if not as_root:
         command += ["--unshare-user"]
@@ -229,6 +338,8 @@ def sandbox_command(policy, lib_dir, uid=None):
         uid = _fresh_uid() if uid is None else int(uid)
         command += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    # Inside the sandbox only its own processes count: in its user namespace, or as its own user.
+    command += [prlimit, f"--nproc={processes}:{processes}", "--"]
     command += [str(prefix / _python_binary()), "-I", "-S", "-B"]
     return command
 
@@ -238,19 +349,201 @@ def unsandboxed_command():
     return [sys.executable, "-I", "-B"]
 
 
-def _set_limits(limits):
+def _give_up_terminal():
+    """Detach the calling process from its controlling terminal, if it has one.
+
+    Only this process loses it (it leads no session): the sandbox cannot type into the terminal
+    that ``make autograde`` runs in, and stays in the grader's session and so its scheduling group.
+    """
+    import fcntl
+    import termios
+
+    try:
+        terminal = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:  # none
+        return
+    try:
+        fcntl.ioctl(terminal, termios.TIOCNOTTY)
+    finally:
+        os.close(terminal)
+
+
+def _set_limits(limits, sandboxed=True):
+    """What the sandbox's first process does before bubblewrap starts: limits, its own keyring.
+
+    The process limit is not set here when sandboxed: bubblewrap would count every process of the
+    account against it (and fail to create the sandbox); :func:`sandbox_command` sets it inside.
+    RLIMIT_NICE 0 keeps the student's processes from leaving the SCHED_IDLE policy (:class:`CpuGuard`).
+    """
     import resource
 
+    join_new_session_keyring = _keyring_call()
+    values = [("RLIMIT_AS", limits.memory_bytes), ("RLIMIT_CPU", limits.cpu_seconds),
+              ("RLIMIT_FSIZE", limits.file_bytes), ("RLIMIT_NOFILE", 256), ("RLIMIT_CORE", 0), ("RLIMIT_NICE", 0)]
+    if not sandboxed:
+        values.append(("RLIMIT_NPROC", limits.processes))
+
     def apply():
-        for name, value in (("RLIMIT_AS", limits.memory_bytes), ("RLIMIT_NPROC", limits.processes),
-                            ("RLIMIT_CPU", limits.cpu_seconds), ("RLIMIT_FSIZE", limits.file_bytes),
-                            ("RLIMIT_NOFILE", 256), ("RLIMIT_CORE", 0)):
+        join_new_session_keyring()
+        if sandboxed:
+            os.setpgid(0, 0)  # a process group of its own: killed as one, and no terminal's Ctrl-C reaches it
+            _give_up_terminal()
+        for name, value in values:
             try:
                 resource.setrlimit(getattr(resource, name), (value, value))
             except (ValueError, OSError):
                 pass
 
     return apply
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _threads(pid):
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except (OSError, ValueError):
+        return []
+
+
+def _children_by_parent():
+    """{parent pid: [child pid]} of every process: where /proc/PID/task/TID/children is missing."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as stream:
+                    parent = int(stream.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(name))
+    return children
+
+
+_CHILDREN_LISTED = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")  # CONFIG_PROC_CHILDREN
+
+
+def process_tree(root):
+    """The processes of ``root`` and its descendants, with their threads: {pid: [tid]}."""
+    by_parent = None if _CHILDREN_LISTED else _children_by_parent()
+    tree, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        threads = _threads(pid)
+        if pid in tree or not threads:
+            continue
+        tree[pid] = threads
+        if by_parent is not None:
+            todo += by_parent.get(pid, [])
+            continue
+        for tid in threads:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as stream:
+                    todo += [int(child) for child in stream.read().split()]
+            except (OSError, ValueError):
+                pass
+    return tree
+
+
+def process_cpu_seconds(pid, own=True):
+    """CPU seconds of a process (``own``) and of its children that it has waited for."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stream:
+            fields = stream.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # Fields 14 to 17 of proc(5): utime, stime, cutime, cstime (the 3rd, the state, comes first here).
+    ticks = [int(value) for value in fields[11:15]]
+    return (sum(ticks) if own else ticks[2] + ticks[3]) / _CLOCK_TICKS
+
+
+def sandbox_pid(pid):
+    """A process's number inside its innermost PID namespace (1: the sandbox's init), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as stream:
+            for line in stream:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class CpuGuard:
+    """Keeps one sandbox's processes from taking CPU time from others, and counts their CPU time.
+
+    Every few hundredths of a second it looks at the processes in the sandbox. Each thread but
+    the one that answers the grader (the set-up process's, or a test's copy's) gets the
+    ``SCHED_IDLE`` policy: the student's extra processes and threads run only when a CPU would
+    otherwise be idle, so a dozen busy ones take from other sandboxes what one would, not twelve
+    times as much. RLIMIT_NICE 0 keeps them from leaving that policy, and the seccomp filter
+    refuses setsid, with which a process would get a scheduling group of its own (an autogroup)
+    that competes with the grader's whole group as an equal. When all its processes together
+    have used more than ``cpu_seconds``, the guard kills the sandbox.
+
+    Processes that live shorter than the interval are not caught; they are counted in the CPU
+    time once their parent has waited for them (the sandbox's init waits for orphans).
+
+    Parameters
+    ----------
+    session : Session
+        Its ``process`` is bubblewrap; its ``copy_pid`` the test's copy's number in the sandbox.
+    cpu_seconds : float
+    interval : float
+    """
+
+    def __init__(self, session, cpu_seconds, interval=None):
+        self.session, self.cpu_seconds = session, cpu_seconds
+        # Without the kernel's lists of children every look reads all of /proc: less often then.
+        self.interval = interval or (0.05 if _CHILDREN_LISTED else 0.5)
+        self.used = 0.0
+        self.paused = threading.Event()  # while a test's copy starts: it is not known yet
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            if self.paused.is_set():
+                continue
+            process = self.session.process
+            if process is None or process.poll() is not None:
+                return
+            self.used = self.look(process.pid)
+            if self.used > self.cpu_seconds:
+                self.session.kill_because(
+                    f"the student's processes used more than {self.cpu_seconds:g} s of CPU time together")
+                return
+
+    def look(self, bwrap_pid):
+        """Give the sandbox's threads their policy; returns the CPU seconds its processes used."""
+        speaking = {2, self.session.copy_pid}  # the set-up process, and the test's copy
+        used = 0.0
+        for pid, threads in process_tree(bwrap_pid).items():
+            if pid == bwrap_pid:
+                continue
+            number = sandbox_pid(pid)
+            if number == 1:  # bubblewrap's init: it waits for orphaned processes
+                used += process_cpu_seconds(pid, own=False)
+                continue
+            used += process_cpu_seconds(pid)
+            for tid in threads:
+                if tid == pid and number in speaking:
+                    continue
+                try:
+                    if os.sched_getscheduler(tid) != os.SCHED_IDLE:
+                        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+                except OSError:  # gone already
+                    pass
+        return used
 
 
 class Session:
@@ -283,12 +576,26 @@ class Session:
         self.output = bytearray()
         self.lost = None  # why the process is gone, once it is
         self.in_test = False  # a test's copy of the process is answering
+        self.copy_pid = None  # the test's copy's number in the sandbox
+        self.guard = None
+        self.killed_because = None  # why the guard killed the sandbox
         self._tmp = None
+        self._drain_thread = None
 
     # -- lifecycle
 
     def start(self):
-        """Start the process and run the cells; returns {grade_id: error data} of failed cells."""
+        """Start the process and run the cells; returns {grade_id: error data} of failed cells.
+
+        Raises
+        ------
+        MachineFailure
+            When the sandbox did not start (the session is closed then).
+        grading.framework.SandboxLost
+            When the student's cells broke it (it crashed or ran out of time).
+        """
+        from grading.framework import SandboxLost
+
         self._tmp = tempfile.mkdtemp(prefix="ex04-job-")
         lib = Path(self._tmp) / "lib"
         (lib / "grading").mkdir(parents=True)
@@ -302,29 +609,54 @@ class Session:
         os.chmod(self._tmp, 0o755)
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
+        passed = [request_read, reply_write]
         if self.sandboxed:
-            command = sandbox_command(self.policy, lib, self.uid) + ["/sbx/lib/sandbox_runner.py"]
+            program = seccomp_filter()
+            if program is not None:
+                seccomp_read, seccomp_write = os.pipe()  # a few hundred bytes: the pipe holds them
+                os.write(seccomp_write, program)
+                os.close(seccomp_write)
+                passed.append(seccomp_read)
+            command = sandbox_command(self.policy, lib, self.uid, passed[2] if program else None,
+                                      self.limits.processes) + ["/sbx/lib/sandbox_runner.py"]
+            env = {}  # bubblewrap's own environment: readable inside, as /proc/1/environ
         else:
             command = unsandboxed_command() + [str(lib / "sandbox_runner.py")]
+            env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(lib), "HOME": self._tmp, "OMP_NUM_THREADS": "1"}
         command += [str(request_read), str(reply_write),
                     "/sbx/site:/sbx/lib" if self.sandboxed else str(lib)]
-        env = None if self.sandboxed else {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(lib),
-                                            "HOME": self._tmp, "OMP_NUM_THREADS": "1"}
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(request_read, reply_write), start_new_session=True, env=env,
-            preexec_fn=_set_limits(self.limits), cwd=self._tmp)
-        os.close(request_read)
-        os.close(reply_write)
+        try:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=passed, start_new_session=not self.sandboxed, env=env,
+                preexec_fn=_set_limits(self.limits, self.sandboxed), cwd=self._tmp)
+        except OSError as error:
+            os.close(request_write)
+            os.close(reply_read)
+            self.close()
+            raise MachineFailure(f"the sandbox's process could not be started ({error})") from None
+        finally:
+            for fd in passed:
+                os.close(fd)
         self._to = os.fdopen(request_write, "wb", buffering=0)
         self._from_fd = reply_read
         self._buffer = bytearray()
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drain_thread = threading.Thread(target=self._drain, daemon=True)
+        self._drain_thread.start()
+        if self.sandboxed:
+            self.guard = CpuGuard(self, self.limits.cpu_seconds)
+            self.guard.start()
         self.deadline = time.monotonic() + self.limits.start_seconds
         setup = {"prelude": self.prelude, "cells": [list(c) for c in self.cells],
                  "fixtures": self.fixtures, "torch_threads": 1 if self.policy == "torch" else 0}
         self.limit_text = f"{self.limits.start_seconds:.0f} s to start Python and import the libraries"
-        self.request(setup)  # {"imported": True}
+        try:
+            self.request(setup)  # {"imported": True}
+        except SandboxLost as error:
+            # None of the student's code has run yet: bubblewrap, Python or the trusted imports failed.
+            why = self._last_words() or error.message
+            self.close()
+            raise MachineFailure(f"the sandbox did not start: {why}") from None
         self.deadline = time.monotonic() + self.limits.cells_seconds
         self.limit_text = (f"{self.limits.cells_seconds:.0f} s for running the solution cells, which should only "
                            "define functions and classes")
@@ -334,6 +666,21 @@ class Session:
         return self.cell_errors
 
     # -- one test in a copy of the set-up process
+
+    def _last_words(self):
+        """The last line the sandbox printed (bubblewrap's or Python's complaint), once it has ended."""
+        if self._drain_thread is not None:
+            self._drain_thread.join(timeout=2)
+        lines = [line.strip() for line in bytes(self.output).decode("utf-8", "replace").splitlines() if line.strip()]
+        return lines[-1][:300] if lines else ""
+
+    def kill_because(self, reason):
+        """Kill the whole sandbox (from the guard's thread); the pending request reports ``reason``."""
+        self.killed_because = reason
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def fork(self, modules=()):
         """Start a test in a copy of the process as the set-up left it (call :meth:`end_test` after).
@@ -350,15 +697,38 @@ class Session:
         from grading.framework import SandboxLost
 
         sources = [[name, (HERE / f"{name.rsplit('.', 1)[-1]}.py").read_text()] for name in modules]
-        reply = self.request({"op": "fork", "modules": sources})
-        if reply.get("forked") is not True:
-            self._kill()
-            self.lost = "the student's process broke the grading protocol (a copy for the test did not start)"
-            raise SandboxLost("Crashed", self.lost)
+        if self.guard:
+            self.guard.paused.set()  # the copy would get SCHED_IDLE before its number is known
+        try:
+            reply = self.request({"op": "fork", "modules": sources})
+            if reply.get("forked") is False and isinstance(reply.get("error"), str):
+                self._copy_not_started(reply["error"])
+            if reply.get("forked") is not True:
+                self._kill()
+                self.lost = "the student's process broke the grading protocol (a copy for the test did not start)"
+                raise SandboxLost("Crashed", self.lost)
+            self.copy_pid = reply.get("pid") if type(reply.get("pid")) is int else None
+        finally:
+            if self.guard:
+                self.guard.paused.clear()
         self.in_test = True
+
+    def _copy_not_started(self, error):
+        """No process for the test: the student's processes fill the sandbox, or the machine is out of them."""
+        from grading.framework import SandboxLost
+
+        running = sum(len(threads) for pid, threads in process_tree(self.process.pid).items()
+                      if pid != self.process.pid and sandbox_pid(pid) != 1)
+        if running >= self.limits.processes - 2:
+            raise SandboxLost("Crashed", f"no process for the test could start: your code left {running} processes "
+                                         f"and threads running, at the limit of {self.limits.processes}")
+        self._kill()
+        self.lost = f"no process for the test could start ({error[:200]}) with {running} of {self.limits.processes} in the sandbox"
+        raise MachineFailure(self.lost)
 
     def end_test(self):
         """End the test's copy; the session is then ready for the next :meth:`fork`."""
+        self.copy_pid = None
         if not self.in_test or self.lost:
             return
         try:
@@ -399,6 +769,8 @@ class Session:
             self._tmp = None
 
     def _kill(self):
+        if self.guard is not None:
+            self.guard.stop()
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -460,7 +832,7 @@ class Session:
             if isinstance(error, TimeoutError):
                 self.lost = str(error)
                 raise SandboxLost("TimedOut", self.lost) from None
-            self.lost = self._describe_exit(code, error)
+            self.lost = self.killed_because or self._describe_exit(code, error)
             raise SandboxLost("Crashed", self.lost) from None
         if self.in_test and "child_ended" in reply:
             # The test's copy ended (crashed, or exited): the set-up process lives on for the next test.

@@ -412,12 +412,16 @@ def _fork_test(dispatcher, request, channel_in, channel_out):
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as error:  # out of processes: the trusted side finds out whose fault that is
+        write_message(channel_out, {"forked": False, "error": f"{type(error).__name__}: {error}"[:300]})
+        return
     if pid == 0:
         try:
             dispatcher.fixtures.extend(_load_modules(request.get("modules")))
             _restore_builtins()
-            write_message(channel_out, {"forked": True})
+            write_message(channel_out, {"forked": True, "pid": os.getpid()})
             _answer_until_stop(dispatcher, channel_in, channel_out, child=True)
         finally:
             sys.stdout.flush()

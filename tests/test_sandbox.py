@@ -5,15 +5,18 @@ nothing, and the same probe run *without* the sandbox finds what it looks for, s
 would fail if the defence were missing.
 """
 
+import json
 import os
+import platform
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
 
 from grading.framework import SandboxLost, Student
-from grading.sandbox import ALLOWED_PACKAGES, FORBIDDEN, Limits, Session, bwrap_path
+from grading.sandbox import ALLOWED_PACKAGES, FORBIDDEN, Limits, MachineFailure, Session, bwrap_path, seccomp_filter
 from nbtools import ROOT
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (make venv installs it as root)")
@@ -112,7 +115,11 @@ def test_home_and_tmp_are_private_and_do_not_outlive_the_session():
 
 
 def test_every_process_ends_with_the_session():
-    code = ("import os, time\ndef probe():\n    if os.fork() == 0:\n        os.setsid()\n"
+    # setsid is refused (a session would be a scheduling group of its own): the probe tries anyway.
+    assert run("import os\ndef probe():\n    try:\n        os.setsid()\n    except PermissionError:\n"
+               "        return 'refused'") == "refused"
+    code = ("import os, time\ndef probe():\n    if os.fork() == 0:\n        try:\n            os.setsid()\n"
+            "        except OSError:\n            pass\n"
             "        if os.fork() == 0:\n            time.sleep(120)\n        os._exit(0)\n    time.sleep(0.5)\n    return 'forked'")
     # As root the sandbox runs as a user of its own: every process of that user must be gone.
     uid = 63999
@@ -158,24 +165,181 @@ def test_a_forged_reply_is_a_protocol_error():
         run(code)
 
 
-KEYRING = """
-import ctypes
+#: Looks for the grader's secrets: in every environment it can read, in the kernel's list of
+#: keys, and in the keyring by the secret key's description; then leaves a key in the user
+#: keyring, where a later student's code could find it.
+GRADER_PROBE = """
+import ctypes, os
+def probe(numbers, description):
+    add_key, request_key, keyctl = numbers
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    texts = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                texts.append(open(f"/proc/{name}/environ", "rb").read().decode("utf-8", "replace"))
+            except OSError:
+                pass
+    try:
+        texts.append(open("/proc/keys").read())
+    except OSError:
+        pass
+    key = libc.syscall(request_key, b"user", description.encode(), None, ctypes.c_int(0))
+    if key > 0:
+        payload = ctypes.create_string_buffer(4096)
+        size = libc.syscall(keyctl, 11, ctypes.c_int(key), payload, 4096)  # KEYCTL_READ
+        texts.append(payload.raw[:max(size, 0)].decode("utf-8", "replace"))
+    left = libc.syscall(add_key, b"user", b"ex04-left-behind", b"x", 1, ctypes.c_int(-4))
+    return texts, key, left
+"""
+
+#: Run as the grader (root here, an ordinary account in test_sandbox_accounts.py) from a folder
+#: with the ``grading`` package, with GRADER_PROBE as its argument: it puts a secret into its
+#: environment (a hub's API token, say) and one into a session keyring of its own (as a login
+#: through PAM or a systemd service has), then runs the probe inside a sandbox and, to show that
+#: the probe finds both where they are, in a plain process of its own. Prints JSON.
+GRADER_SCRIPT = """
+import ctypes, json, os, platform, subprocess, sys, time
+sys.path.insert(0, os.getcwd())
+from grading.framework import Student
+from grading.sandbox import Session
+
+probe_code = sys.argv[1]
+numbers = {"x86_64": [248, 249, 250], "aarch64": [217, 218, 219]}[platform.machine()]  # add_key, request_key, keyctl
+token, secret, description = "hub-token-" + os.urandom(6).hex(), "keyring-" + os.urandom(6).hex(), "ex04-grader-secret"
+os.environ["JUPYTERHUB_API_TOKEN"] = token
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
-def probe(write):
-    if write:
-        return libc.syscall(248, b"user", b"ex04-note", b"hello", 5, ctypes.c_int(-4))  # add_key to the user keyring
-    return libc.syscall(249, b"user", b"ex04-note", None, ctypes.c_int(0))  # request_key: < 0 when not found
+libc.syscall(numbers[2], 1, b"ex04-grader-session")  # KEYCTL_JOIN_SESSION_KEYRING
+assert libc.syscall(numbers[0], b"user", description.encode(), secret.encode(), len(secret), ctypes.c_int(-3)) > 0
+with Session("numpy", [("probe", probe_code)], ["import numpy as np"]) as session:
+    session.deadline = time.monotonic() + 60
+    inside = Student(session).probe(numbers, description)
+code = probe_code + f"import json\\nprint(json.dumps(probe({numbers}, {description!r})))"
+outside = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+print(json.dumps({"token": token, "secret": secret, "description": description, "inside": inside, "outside": outside}))
 """
 
 
-def test_sessions_share_no_kernel_keyring():
-    """Every session runs as a user of its own (as root): a key one leaves is not there for the next."""
-    with Session("numpy", [("probe", KEYRING)], PRELUDE) as first:
-        assert Student(first).probe(True) > 0
-        assert Student(first).probe(False) > 0, "the probe must find the key it just wrote"
-    with Session("numpy", [("probe", KEYRING)], PRELUDE) as second:
-        assert Student(second).probe(False) < 0, "a later session found the key of an earlier one"
+def nothing_of_the_grader_inside(found):
+    """Check what GRADER_SCRIPT printed: the secrets outside the sandbox, none of them inside."""
+    (inside, key, left), (outside, _, _) = found["inside"], found["outside"]
+    assert any(found["token"] in text for text in outside), "the probe must find the token in its own environment"
+    assert any(found["secret"] in text for text in outside), "the probe must find the keyring's secret"
+    leaked = [name for name in ("token", "secret", "description") if any(found[name] in text for text in inside)]
+    assert not leaked, f"the sandbox sees the grader's {leaked}"
+    assert key < 0 and left < 0, "the keyring calls are refused inside the sandbox"
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="keyring call numbers of x86_64 and aarch64")
+def test_nothing_of_the_grader_s_environment_or_keyring_is_inside():
+    done = subprocess.run([sys.executable, "-c", GRADER_SCRIPT, GRADER_PROBE], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    nothing_of_the_grader_inside(json.loads(done.stdout.splitlines()[-1]))
+
+
+def seccomp_verdict(program, arch, number):
+    """Run a seccomp program (the classic BPF instructions the filter uses) on one system call."""
+    import struct
+
+    data, accumulator, at = struct.pack("=iI", number, arch), 0, 0
+    instructions = [struct.unpack("=HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
+    while True:
+        code, true, false, value = instructions[at]
+        if code == 0x20:  # load a word of struct seccomp_data
+            accumulator = struct.unpack_from("=I", data, value)[0]
+        elif code in (0x15, 0x35):  # jump if equal, if greater or equal
+            at += true if (accumulator == value if code == 0x15 else accumulator >= value) else false
+        elif code == 0x06:  # return
+            return value
+        else:
+            raise AssertionError(f"an instruction the filter should not need: {code:#x}")
+        at += 1
+
+
+def test_the_seccomp_filter_refuses_exactly_the_keyring_calls_and_setsid():
+    allow, refuse = 0x7FFF0000, 0x00050001  # SECCOMP_RET_ALLOW; SECCOMP_RET_ERRNO with EPERM
+    x86, arm = seccomp_filter("x86_64"), seccomp_filter("aarch64")
+    # x86_64: fork 57, setpgid 109, setsid 112, add_key 248, request_key 249, keyctl 250.
+    assert [seccomp_verdict(x86, 0xC000003E, n) for n in (0, 57, 109, 112, 247, 248, 249, 250, 251)] == \
+        [allow, allow, allow, refuse, allow, refuse, refuse, refuse, allow]
+    assert seccomp_verdict(x86, 0xC000003E, 0x40000000 | 250) == refuse, "x32 numbering"
+    assert seccomp_verdict(x86, 0x40000003, 288) == refuse, "32-bit calls of a 64-bit process"
+    # aarch64: setpgid 154, setsid 157, add_key 217, request_key 218, keyctl 219.
+    assert [seccomp_verdict(arm, 0xC00000B7, n) for n in (154, 157, 216, 217, 218, 219, 220)] == \
+        [allow, refuse, allow, refuse, refuse, refuse, allow]
+    assert seccomp_filter("riscv64") is None
+
+
+HONEST = """
+import time
+def probe(n):
+    started = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i % 7
+    return time.perf_counter() - started
+"""
+
+#: A dozen processes that compute for ever, left running by a solution cell. Each tries to lead
+#: a session of its own: where the kernel groups processes by session for scheduling
+#: (autogroups), a group of its own would compete with the grader's whole group as an equal.
+HOG = """
+import os
+for _ in range(12):
+    if os.fork() == 0:
+        try:
+            os.setsid()
+        except OSError:
+            pass
+        while True:
+            pass
+"""
+
+
+def test_a_classmate_s_busy_processes_do_not_slow_a_sandbox_down():
+    with Session("numpy", [("probe", HONEST)], PRELUDE) as honest:
+        honest.deadline = time.monotonic() + 300
+        student = Student(honest)
+        alone = min(student.probe(2_000_000) for _ in range(3))
+        with Session("numpy", [("hog", HOG)], PRELUDE):
+            time.sleep(0.5)
+            beside = min(student.probe(2_000_000) for _ in range(5))
+    assert beside < 1.5 * alone, f"{beside:.2f} s beside the busy classmate, {alone:.2f} s alone"
+
+
+def test_the_processes_of_a_sandbox_share_one_cpu_time_budget():
+    burn = ("import time\ndef probe(seconds):\n    end = time.process_time() + seconds\n"
+            "    while time.process_time() < end:\n        pass\n    return 'done'")
+    outcomes = []
+    # Each test's copy stays under the limit of one process; together they pass it.
+    with Session("numpy", [("probe", burn)], PRELUDE, limits=Limits(cpu_seconds=2)) as session:
+        for _ in range(5):
+            session.deadline = time.monotonic() + 60
+            try:
+                session.fork()
+                outcomes.append(Student(session).probe(0.7))
+                session.end_test()
+            except SandboxLost as lost:
+                outcomes.append(lost.message)
+                break
+    assert outcomes[0] == "done" and "CPU time together" in outcomes[-1], outcomes
+
+
+def test_what_the_student_s_processes_cause_is_theirs_what_the_machine_causes_is_not():
+    fill = ("import os, time\ndef probe():\n    n = 0\n    while True:\n        try:\n            pid = os.fork()\n"
+            "        except OSError:\n            return n\n        if pid == 0:\n            time.sleep(60)\n"
+            "            os._exit(0)\n        n += 1")
+    with Session("numpy", [("probe", fill)], PRELUDE, limits=Limits(processes=16)) as session:
+        session.deadline = time.monotonic() + 30
+        assert 0 < Student(session).probe() < 16
+        with pytest.raises(SandboxLost, match="your code left 1[456] processes"):
+            session.fork()
+    # Too little memory to import NumPy: the grader's setting, before any of the student's code ran.
+    with pytest.raises(MachineFailure, match="the sandbox did not start: .*(map segment|Memory)"):
+        Session("numpy", [("probe", "x = 1")], PRELUDE, limits=Limits(memory_bytes=20 * 2**20)).start()
 
 
 # ----------------------------------------------------------------------------- tests in copies of one set-up
