@@ -319,9 +319,9 @@ def write_feedback(root, assignment, db_url, force=False, out=None):
     int
         nbgrader's exit status (0 when nothing needed writing).
     """
-    out = out or sys.stdout
     from nbgrader.api import Gradebook
 
+    out = out or sys.stdout
     root = Path(root)
     keys_path = root / ".grading" / assignment / "feedback.json"
     try:
