@@ -31,11 +31,14 @@ def _check_sandbox(unsafe):
         return
     if bwrap_path() is None:
         raise SystemExit("make autograde: refusing to run student code outside a sandbox.\n" + INSTALL_HINT)
-    from grading.sandbox import Session
+    from grading.sandbox import MachineFailure, Session
 
-    with Session("numpy", [("probe", "x = 1")], ["import numpy as np"]) as session:
-        if session.cell_errors:
-            raise SystemExit(f"make autograde: the sandbox does not work here: {session.cell_errors}")
+    try:
+        with Session("numpy", [("probe", "x = 1")], ["import numpy as np"]) as session:
+            if session.cell_errors:
+                raise SystemExit(f"make autograde: the sandbox does not work here: {session.cell_errors}")
+    except MachineFailure as error:
+        raise SystemExit(f"make autograde: the sandbox does not work here: {error}. Nothing was graded.") from None
 
 
 def _venv_on_path():
@@ -91,11 +94,17 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     jobs.write_not_graded_notes(root, assignment, {s: v for s, v in not_graded.items() if student in (None, s)},
                                 {job[0] for job in todo})
     set_aside_count = sum(len(lines) for lines in not_graded.values())
-    print(f"summary: {counts['graded']} notebooks graded now in {jobs._duration(counts['seconds'])}, "
-          f"{counts['cached']} from earlier runs, {counts['failed']} failed, {set_aside_count} not graded; "
+    # nbgrader's recording grades a failed job once more: what it stored is no failure any longer.
+    failures = [f for f in counts["failures"] if jobs.cached(root, assignment, f[0], f[1], not unsafe) is None]
+    machine = [f for f in failures if (f[0], f[1]) in counts.get("machine_failures", [])]
+    print(f"summary: {counts['graded'] + len(counts['failures']) - len(failures)} notebooks graded now in "
+          f"{jobs._duration(counts['seconds'])}, {counts['cached']} from earlier runs, {len(failures)} failed"
+          + (f" ({len(machine)} by the grading machine)" if machine else "") + f", {set_aside_count} not graded; "
           f"nbgrader recorded them in {jobs._duration(recording_seconds)} ({len(to_record)} of {len(students)} student(s))")
-    for failed_student, notebook, reason in counts["failures"]:
-        print(f"  FAILED {failed_student}/{notebook}: {reason} (run make autograde again; tell the course's maintainers)")
+    for failure in failures:
+        advice = ("nothing was recorded for it; run make autograde again" if failure in machine
+                  else "run make autograde again; tell the course's maintainers")
+        print(f"  FAILED {failure[0]}/{failure[1]}: {failure[2]} ({advice})")
     for lines in not_graded.values():
         for line in lines:
             print(f"  {line}")
@@ -103,7 +112,7 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     if answers:
         print(f"next: {answers} written answer(s) in {submissions} submission(s) wait for manual grading "
               "(make instructor, then Formgrader); then make feedback")
-    return status or (1 if counts["failed"] else 0)
+    return status or (1 if failures else 0)
 
 
 def main(argv=None):

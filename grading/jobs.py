@@ -6,6 +6,11 @@ A job is one (student, notebook) pair. Its result is cached in
 the engine), and written atomically. An interrupted run therefore loses at most the jobs that
 were running, and a second run computes only what is missing or out of date. The cache is
 written by the coordinator only; jobs themselves return data.
+
+A job that the grading machine fails (:class:`grading.sandbox.MachineFailure`: no sandbox could
+be created, no process started, its worker died) is graded again, and after
+:data:`MACHINE_ATTEMPTS` attempts reported as the machine's failure: it is never stored, so the
+next run grades it.
 """
 
 import json
@@ -126,6 +131,53 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
             else:
                 not_graded_line(student, f"NOT GRADED: {relative}: not a notebook of {assignment}")
     return jobs
+
+
+#: Attempts a job gets when the grading machine fails it (no sandbox, no process, a worker lost).
+MACHINE_ATTEMPTS = 3
+#: Seconds between rounds of attempts: a passing shortage (of processes, say) may be over by then.
+RETRY_SECONDS = 5.0
+
+
+def machine_failure(outcome):
+    """True when a job's outcome is a failure of the grading machine, not of the student's work."""
+    from grading.sandbox import MachineFailure
+
+    # Dask's KilledWorker: the job's worker died again and again.
+    return isinstance(outcome, MachineFailure) or type(outcome).__name__ == "KilledWorker"
+
+
+def _worker_lost():
+    from grading.sandbox import MachineFailure
+
+    return MachineFailure("the grading worker's process died (killed, or out of memory?)")
+
+
+def _in_rounds(run_round, todo, finished, out):
+    """Run the jobs; those the machine failed run again in later rounds, up to :data:`MACHINE_ATTEMPTS` in all.
+
+    Parameters
+    ----------
+    run_round : callable
+        Takes a list of jobs, yields (job, outcome) as each ends: (key, result), or an exception.
+    finished : callable
+        Called once per job with its last outcome.
+    """
+    attempts, pending = {}, list(todo)
+    while pending:
+        again = []
+        for job, outcome in run_round(pending):
+            attempts[job] = attempts.get(job, 0) + 1
+            if machine_failure(outcome) and attempts[job] < MACHINE_ATTEMPTS:
+                again.append(job)
+                cause = outcome
+            else:
+                finished(job, outcome)
+        if again:
+            print(f"  the grading machine failed {len(again)} job(s) ({cause}): graded again in {RETRY_SECONDS:g} s",
+                  file=out, flush=True)
+            time.sleep(RETRY_SECONDS)
+        pending = again
 
 
 def _worker_start():
@@ -277,8 +329,9 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     Returns
     -------
     dict
-        ``graded``, ``cached`` and ``failed`` counts, ``failures`` [(student, notebook, reason)]
-        and ``seconds``.
+        ``graded``, ``cached`` and ``failed`` counts, ``failures`` [(student, notebook, reason)],
+        ``machine_failures`` [(student, notebook)] of those that the grading machine failed
+        (:data:`MACHINE_ATTEMPTS` times; nothing of them is stored) and ``seconds``.
     """
     import concurrent.futures
     import multiprocessing
@@ -290,10 +343,16 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo) or 1))
     print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade, "
           + (f"on the Dask cluster at {scheduler}" if scheduler else f"{workers} at a time"), file=out, flush=True)
-    progress, failures = Progress(len(todo), out), []
+    progress, failures, machine = Progress(len(todo), out), [], []
 
     def finished(job, outcome):
         student, notebook = job
+        if machine_failure(outcome):  # never the student's result: nothing is stored
+            reason = f"the grading machine failed, not the student's work: {outcome}"
+            failures.append((student, notebook, reason))
+            machine.append(job)
+            progress.step(student, notebook, f"MACHINE FAILURE {outcome}", failed=True)
+            return
         if isinstance(outcome, BaseException):  # a fault of the grader itself: say so, go on with the others
             reason = f"{type(outcome).__name__}: {outcome}"
             failures.append((student, notebook, reason))
@@ -308,37 +367,37 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     if scheduler and todo:
         _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out)
     elif workers == 1:
-        for job in todo:
-            try:
-                outcome = run_job(root, assignment, *job, sandboxed)
-            except Exception as error:
-                outcome = error
-            finished(job, outcome)
+        def one_at_a_time(pending):
+            for job in pending:
+                try:
+                    yield job, run_job(root, assignment, *job, sandboxed)
+                except Exception as error:
+                    yield job, error
+
+        _in_rounds(one_at_a_time, todo, finished, out)
     else:
         # Fresh interpreters (not forks of this one), so no lock or thread of the coordinator is copied.
         context = multiprocessing.get_context("spawn")
-        pending = list(todo)
-        while pending:
+
+        def in_workers(pending):
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start) as pool:
                 futures = {pool.submit(_job, (str(root), assignment, *job, sandboxed)): job for job in pending}
-                pending = []
                 try:
                     for future in concurrent.futures.as_completed(futures):
                         try:
                             outcome = future.result()
                         except concurrent.futures.process.BrokenProcessPool:
-                            pending.append(futures[future])  # its worker died: run the job again
-                            continue
+                            outcome = _worker_lost()  # a worker died: every job it had runs again
                         except Exception as error:
                             outcome = error
-                        finished(futures[future], outcome)
+                        yield futures[future], outcome
                 except KeyboardInterrupt:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
-            if pending:
-                print(f"  a worker died: {len(pending)} job(s) run again", file=out, flush=True)
+
+        _in_rounds(in_workers, todo, finished, out)
     return {"graded": len(todo) - len(failures), "cached": len(jobs) - len(todo), "failed": len(failures),
-            "failures": failures, "seconds": time.monotonic() - progress.started}
+            "failures": failures, "machine_failures": machine, "seconds": time.monotonic() - progress.started}
 
 
 def write_not_graded_notes(root, assignment, not_graded, graded_students=()):

@@ -321,6 +321,9 @@ def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits
             command += ["--ro-bind", str(path), f"/sbx/site/{name}"]
     command += ["--ro-bind", str(lib_dir), "/sbx/lib",
                 "--dev", "/dev", "--proc", "/proc",
+                # The kernel lists the keys that the account may view (their descriptions), whoever
+                # possesses them: hidden, as Docker hides them.
+                "--ro-bind", "/dev/null", "/proc/keys", "--ro-bind", "/dev/null", "/proc/key-users",
                 "--perms", "1777", "--size", str(Limits.tmp_bytes), "--tmpfs", "/tmp",
                 "--perms", "1777", "--size", str(Limits.tmp_bytes), "--tmpfs", "/home/student",
                 "--remount-ro", "/",
@@ -634,18 +637,23 @@ class Session:
             os.close(request_write)
             os.close(reply_read)
             self.close()
-            raise MachineFailure(f"the sandbox's process could not be started ({error})") from None
+            hint = "; the account is out of processes" if isinstance(error, BlockingIOError) else ""
+            raise MachineFailure(f"the sandbox's process could not be started ({error}{hint})") from None
         finally:
             for fd in passed:
                 os.close(fd)
         self._to = os.fdopen(request_write, "wb", buffering=0)
         self._from_fd = reply_read
         self._buffer = bytearray()
-        self._drain_thread = threading.Thread(target=self._drain, daemon=True)
-        self._drain_thread.start()
-        if self.sandboxed:
-            self.guard = CpuGuard(self, self.limits.cpu_seconds)
-            self.guard.start()
+        try:
+            self._drain_thread = threading.Thread(target=self._drain, daemon=True)
+            self._drain_thread.start()
+            if self.sandboxed:
+                self.guard = CpuGuard(self, self.limits.cpu_seconds)
+                self.guard.start()
+        except RuntimeError as error:  # the account is out of processes
+            self.close()
+            raise MachineFailure(f"the grader could not start a thread for the sandbox ({error}; out of processes?)") from None
         self.deadline = time.monotonic() + self.limits.start_seconds
         setup = {"prelude": self.prelude, "cells": [list(c) for c in self.cells],
                  "fixtures": self.fixtures, "torch_threads": 1 if self.policy == "torch" else 0}
