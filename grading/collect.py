@@ -14,6 +14,13 @@ What is skipped or refused, always with a line that says why: macOS and Jupyter 
 points outside the archive (``..``, an absolute path); student ids that are not a safe folder
 name. When one student uploaded the same file twice, the later upload wins and the log says so.
 
+Only regular files are read (:mod:`grading.safe_files`): a symlink, FIFO or device in the
+download is refused, never followed, waited on or read. Sizes are counted unpacked: a notebook
+over :data:`~grading.safe_files.MAX_NOTEBOOK_BYTES`, a student's hand-in over
+:data:`~grading.safe_files.MAX_UPLOAD_BYTES` in all, or a zip of more than
+:data:`~grading.safe_files.MAX_FILES` members is refused, by the sizes a zip declares and, should
+it lie, by the bytes it unpacks to: reading stops at the limit.
+
 Nothing in ``submitted/`` is ever deleted. A file that is already there with other content is
 kept and reported as a conflict, unless ``force`` (``make collect FORCE=1``) replaces it. One line
 per student says what was filed, and what was unpacked from a zip the student uploaded.
@@ -27,19 +34,23 @@ own download (:func:`write_feedback_zip`), and ``make autograde`` gives the grad
 import csv
 import dataclasses
 import io
+import os
 import re
+import stat
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from grading.jobs import _SAFE_NAME
+from grading.safe_files import (MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, Refused, kind, megabytes,
+                                open_regular, read_capped, read_regular)
 
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?$")
 NAMED_FILE = re.compile(r"^(?P<student>[A-Za-z0-9.@+-]+)_(?P<rest>.+)$")
 JUNK_NAMES = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
 
-#: Largest upload read (a notebook with figures is a few MB; the grader refuses over 25 MB anyway).
-MAX_UPLOAD_BYTES = 64 * 2**20
+#: Largest file of a download that is opened at all: Moodle's whole download, a zip of every hand-in.
+MAX_DOWNLOAD_BYTES = 2**40
 
 
 @dataclasses.dataclass
@@ -96,6 +107,7 @@ class Collector:
         self.uploads = []
         self.participants = {}  # participant id -> (student id, full name)
         self.problems = 0
+        self.unpacked = {}  # student id -> bytes of notebooks read so far
 
     def refuse(self, text):
         self.problems += 1
@@ -116,11 +128,14 @@ class Collector:
     def gather(self, archive):
         archive = Path(archive)
         for entry in sorted(archive.iterdir()):
+            mode = entry.lstat().st_mode
             if is_junk([entry.name]):
                 self.log(f"skipped {entry.name} (not a submission)")
-            elif entry.is_dir() and MOODLE_FOLDER.match(entry.name):
+            elif kind(mode):
+                self.refuse(f"{entry.name}: is {kind(mode)}, not a file")
+            elif stat.S_ISDIR(mode) and MOODLE_FOLDER.match(entry.name):
                 self._moodle_folder(entry)
-            elif entry.is_dir():
+            elif stat.S_ISDIR(mode):
                 self.log(f"skipped folder {entry.name}: not a Moodle submission folder "
                          "(Full Name_<participant id>_assignsubmission_file_)")
             elif entry.suffix.lower() == ".zip":
@@ -128,11 +143,38 @@ class Collector:
             elif entry.suffix.lower() == ".ipynb":
                 named = NAMED_FILE.match(entry.name)
                 if named and self._safe(named["student"], entry.name):
-                    self._add(named["student"], named["rest"], entry.read_bytes(), entry.stat().st_mtime, entry.name)
+                    self._read_file(named["student"], named["rest"], entry, entry.name)
                 elif not named:
                     self.log(f"skipped {entry.name}: not named <student>_<notebook>.ipynb")
             else:
                 self.log(f"skipped {entry.name}: neither a notebook nor a zip")
+
+    def _read_file(self, student, name, path, where, zipped=False):
+        """Read one uploaded file (a notebook, or a zip of them when ``zipped``) and take it."""
+        limit, over = self._limit(student, zipped)
+        try:
+            data, status = read_regular(path, limit)
+        except Refused as why:
+            self.refuse(f"{where}: {str(why).replace(f'over the limit of {megabytes(limit)}', f'over {over}')}")
+            return
+        if zipped:
+            self._notebooks_in_zip(student, data, where)
+        else:
+            self._add(student, name, data, status.st_mtime, where)
+
+    def _limit(self, student, zipped=False):
+        """(bytes, in words) that one more file of ``student`` may have.
+
+        A notebook may have :data:`MAX_NOTEBOOK_BYTES`, or less when the student's hand-in is nearly
+        :data:`MAX_UPLOAD_BYTES` already; a zip the student uploaded does not count towards it (its
+        notebooks do, as they are read).
+        """
+        if zipped:
+            return MAX_UPLOAD_BYTES, f"the limit of {megabytes(MAX_UPLOAD_BYTES)} for one hand-in"
+        room = MAX_UPLOAD_BYTES - self.unpacked.get(student, 0)
+        if room < MAX_NOTEBOOK_BYTES:
+            return max(0, room), f"the limit of {megabytes(MAX_UPLOAD_BYTES)} for {student}'s hand-in in all"
+        return MAX_NOTEBOOK_BYTES, f"the limit of {megabytes(MAX_NOTEBOOK_BYTES)} for one notebook"
 
     def _safe(self, student, where):
         if _SAFE_NAME.match(student):
@@ -145,35 +187,43 @@ class Collector:
         student = self.student_for(match["participant"], match["name"], folder.name)
         if student is None:
             return
-        for path in sorted(folder.rglob("*")):
+        for path, why in files_below(folder):
             relative = path.relative_to(folder)
-            if path.is_dir() or is_junk(relative.parts):
-                continue
             where = f"{folder.name}/{relative}"
-            if path.suffix.lower() == ".ipynb":
-                self._add(student, path.name, path.read_bytes(), path.stat().st_mtime, where)
+            if is_junk(relative.parts):
+                continue
+            if why:
+                self.refuse(f"{where}: {why}")
+            elif path.suffix.lower() == ".ipynb":
+                self._read_file(student, path.name, path, where)
             elif path.suffix.lower() == ".zip":
-                self._notebooks_in_zip(student, path.read_bytes(), where)
+                self._read_file(student, path.name, path, where, zipped=True)
             else:
                 self.log(f"skipped {where}: neither a notebook nor a zip")
 
     def _zip_file(self, path):
         try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
-            self.refuse(f"{path.name}: not a readable zip file")
+            handle, _ = open_regular(path, limit=MAX_DOWNLOAD_BYTES)
+        except Refused as why:
+            self.refuse(f"{path.name}: {why}")
             return
-        with archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            tops = {PurePosixPath(m.filename.replace("\\", "/")).parts[0] for m in members if m.filename}
-            if tops and any(MOODLE_FOLDER.match(top) for top in tops):
-                self._moodle_zip(path.name, archive, members)
+        with os.fdopen(handle, "rb") as stream:
+            try:
+                archive = zipfile.ZipFile(stream)
+            except zipfile.BadZipFile:
+                self.refuse(f"{path.name}: not a readable zip file")
                 return
+            with archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                tops = {PurePosixPath(m.filename.replace("\\", "/")).parts[0] for m in members if m.filename}
+                if tops and any(MOODLE_FOLDER.match(top) for top in tops):
+                    self._moodle_zip(path.name, archive, members)
+                    return
         named = NAMED_FILE.match(path.name)
         if not named:
             self.log(f"skipped {path.name}: not Moodle's download, nor named <student>_<anything>.zip")
         elif self._safe(named["student"], path.name):
-            self._notebooks_in_zip(named["student"], path.read_bytes(), path.name)
+            self._read_file(named["student"], path.name, path, path.name, zipped=True)
 
     def _moodle_zip(self, zip_name, archive, members):
         """Moodle's whole download as one zip: its first folder level are the students."""
@@ -189,15 +239,17 @@ class Collector:
             student = self.student_for(match["participant"], match["name"], parts[0])
             if student is None:
                 continue
-            data = self._member_bytes(archive, member, where)
+            if not parts[-1].lower().endswith((".ipynb", ".zip")):
+                self.log(f"skipped {where}: neither a notebook nor a zip")
+                continue
+            zipped = parts[-1].lower().endswith(".zip")
+            data = self._member_bytes(archive, member, where, student, zipped)
             if data is None:
                 continue
-            if parts[-1].lower().endswith(".ipynb"):
-                self._add(student, parts[-1], data, _member_time(member), where)
-            elif parts[-1].lower().endswith(".zip"):
+            if zipped:
                 self._notebooks_in_zip(student, data, where)
             else:
-                self.log(f"skipped {where}: neither a notebook nor a zip")
+                self._add(student, parts[-1], data, _member_time(member), where)
 
     def _notebooks_in_zip(self, student, data, where):
         try:
@@ -206,7 +258,16 @@ class Collector:
             self.refuse(f"{where}: not a readable zip file")
             return
         with archive:
-            for member in archive.infolist():
+            members = archive.infolist()
+            if len(members) > MAX_FILES:
+                self.refuse(f"{where}: {len(members)} files in the zip, over the limit of {MAX_FILES}")
+                return
+            declared = sum(m.file_size for m in members if m.filename.lower().endswith(".ipynb"))
+            if declared > MAX_UPLOAD_BYTES:
+                self.refuse(f"{where}: its notebooks unpack to {megabytes(declared)}, over the limit of "
+                            f"{megabytes(MAX_UPLOAD_BYTES)} for one hand-in")
+                return
+            for member in members:
                 inner = f"{where}:{member.filename}"
                 parts = self._member_parts(member, inner)
                 if parts is None:
@@ -214,7 +275,7 @@ class Collector:
                 if not parts[-1].lower().endswith(".ipynb"):
                     self.log(f"skipped {inner}: not a notebook")
                     continue
-                content = self._member_bytes(archive, member, inner)
+                content = self._member_bytes(archive, member, inner, student)
                 if content is not None:
                     self._add(student, parts[-1], content, _member_time(member), inner,
                               unpacked_from=PurePosixPath(where.rsplit(":", 1)[-1]).name)
@@ -230,20 +291,28 @@ class Collector:
             return None
         return parts
 
-    def _member_bytes(self, archive, member, where):
-        if member.file_size > MAX_UPLOAD_BYTES:
-            self.refuse(f"{where}: {member.file_size / 2**20:.0f} MB, over the limit of {MAX_UPLOAD_BYTES // 2**20} MB")
+    def _member_bytes(self, archive, member, where, student, zipped=False):
+        """A member's bytes, read only up to the limit (:meth:`_limit`) whatever size it declares;
+        None when refused."""
+        limit, over = self._limit(student, zipped)
+        if member.file_size > limit:
+            self.refuse(f"{where}: unpacks to {megabytes(member.file_size)}, over {over}")
             return None
         try:
-            return archive.read(member)
-        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as error:
+            with archive.open(member) as stream:
+                return read_capped(stream, limit)
+        except Refused:
+            self.refuse(f"{where}: unpacks to more than it declares, over {over}; reading stopped there")
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError) as error:
             self.refuse(f"{where}: could not be unpacked ({error})")
-            return None
+        return None
 
     def _add(self, student, name, data, when, origin, unpacked_from=""):
-        if len(data) > MAX_UPLOAD_BYTES:
-            self.refuse(f"{origin}: over the limit of {MAX_UPLOAD_BYTES // 2**20} MB")
+        limit, over = self._limit(student)
+        if len(data) > limit:
+            self.refuse(f"{origin}: has {megabytes(len(data))}, over {over}")
             return
+        self.unpacked[student] = self.unpacked.get(student, 0) + len(data)
         self.uploads.append(Upload(student, name, data, when, origin, unpacked_from))
 
     # -- filing
@@ -303,6 +372,19 @@ class Collector:
             # nbgrader reads the submission time from here (late penalties, Formgrader).
             stamp.write_text(datetime.fromtimestamp(upload.when, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
         return outcome
+
+
+def files_below(folder):
+    """(path, why) of every file below ``folder``, never following a link: ``why`` is None for a
+    regular file, else what it is ("is a symlink, not a file")."""
+    for directory, folders, files in os.walk(folder, followlinks=False):
+        for name in sorted(folders + files):
+            path = Path(directory) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISDIR(mode):
+                continue  # os.walk goes into it (a link to a folder is listed here, not entered)
+            yield path, (None if stat.S_ISREG(mode) else f"is {kind(mode)}, not a file")
+        folders.sort()
 
 
 def _member_time(member):

@@ -1,8 +1,11 @@
 """make collect (grading/collect.py): Moodle's download layout and named files into submitted/."""
 
+import contextlib
 import csv
 import io
 import os
+import signal
+import stat
 import subprocess
 import sys
 import zipfile
@@ -279,3 +282,100 @@ def test_make_collect_s_command_line(course):
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "collected: 1 added" in done.stdout and submitted(course, "4711").exists()
+
+
+class TookTooLong(BaseException):
+    """Not an OSError, which the code under test may catch."""
+
+
+@contextlib.contextmanager
+def within(seconds):
+    """Fail the block when it takes longer than ``seconds`` (a FIFO blocks whoever opens it)."""
+    def expire(*_):
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_symlinks_fifos_and_devices_are_refused_not_read(course):
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    folder.mkdir()
+    (folder / "01_convolutions.ipynb").write_bytes(notebook("gh"))
+    (folder / "02_sobel_laplace.ipynb").symlink_to(ROOT / "source" / "ex04" / "02_sobel_laplace.ipynb")
+    (folder / "03_pooling.ipynb").symlink_to("/dev/zero")
+    os.mkfifo(folder / "04_padding_stride.ipynb")
+    (folder / "sub").symlink_to(ROOT / "source", target_is_directory=True)
+    if os.geteuid() == 0:
+        os.mknod(folder / "05_equivariance.ipynb", stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's own
+    os.mkfifo(archive(course) / "hopper_06_cnn_mnist.ipynb")
+    (archive(course) / "turing_handin.zip").symlink_to("/dev/zero")
+    with within(20):
+        counts, log = run(course)
+    assert sorted(p.name for p in submitted(course, "4711").parent.iterdir()) == ["01_convolutions.ipynb",
+                                                                                  "timestamp.txt"]
+    for line in ("REFUSED Grace Hopper_4711_assignsubmission_file_/02_sobel_laplace.ipynb: is a symlink, not a file",
+                 "REFUSED Grace Hopper_4711_assignsubmission_file_/03_pooling.ipynb: is a symlink, not a file",
+                 "REFUSED Grace Hopper_4711_assignsubmission_file_/04_padding_stride.ipynb: is a FIFO (named pipe), "
+                 "not a file",
+                 "REFUSED Grace Hopper_4711_assignsubmission_file_/sub: is a symlink, not a file",
+                 "REFUSED hopper_06_cnn_mnist.ipynb: is a FIFO (named pipe), not a file",
+                 "REFUSED turing_handin.zip: is a symlink, not a file"):
+        assert line in log.splitlines(), f"{line}\n---\n{log}"
+    if os.geteuid() == 0:
+        assert ("REFUSED Grace Hopper_4711_assignsubmission_file_/05_equivariance.ipynb: is a device, not a file"
+                in log.splitlines())
+    assert not (course / "submitted" / "hopper").exists() and not (course / "submitted" / "turing").exists()
+
+
+def zeros_zip(members):
+    """A zip of {name: size} members of zeros: a few hundred kB for hundreds of MB unpacked."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as handle:
+        for name, size in members.items():
+            with handle.open(name, "w") as stream:
+                for _ in range(size // 2**20):
+                    stream.write(bytes(2**20))
+    return buffer.getvalue()
+
+
+def test_zip_bombs_are_refused_by_their_unpacked_size(course):
+    # 0.2 MB that unpack to 240 MB: ten notebooks just under the limit of one, over that of a hand-in.
+    bomb = zeros_zip({f"ex04/{i:02d}_convolutions.ipynb": 24 * 2**20 for i in range(10)})
+    assert len(bomb) < 2**20
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    folder.mkdir()
+    (folder / "handin.zip").write_bytes(bomb)
+    (archive(course) / "turing_handin.zip").write_bytes(zeros_zip({"01_convolutions.ipynb": 30 * 2**20}))
+    # A zip that declares a small size and unpacks to more: its reading stops at the declared size.
+    liar = bytearray(zeros_zip({"01_convolutions.ipynb": 30 * 2**20}))
+    for header, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = liar.find(header)
+        liar[at + offset:at + offset + 4] = (1000).to_bytes(4, "little")
+    (archive(course) / "lovelace_handin.zip").write_bytes(bytes(liar))
+    with within(20):
+        counts, log = run(course)
+    assert ("REFUSED Grace Hopper_4711_assignsubmission_file_/handin.zip: its notebooks unpack to 240 MB, over the "
+            "limit of 64 MB for one hand-in") in log.splitlines(), log
+    assert ("REFUSED turing_handin.zip:01_convolutions.ipynb: unpacks to 30 MB, over the limit of 25 MB for one "
+            "notebook") in log.splitlines(), log
+    assert "REFUSED lovelace_handin.zip:01_convolutions.ipynb: could not be unpacked" in log, log
+    assert not (course / "submitted").exists() or not any((course / "submitted").rglob("*.ipynb"))
+    assert counts["refused"] == 3
+
+
+def test_a_hand_in_over_the_limit_in_all_is_cut_where_it_passes_it(course):
+    folder = archive(course) / "Grace Hopper_4711_assignsubmission_file_"
+    folder.mkdir()
+    for i in range(3):  # 24 MB each, in three zips: the third passes 64 MB
+        (folder / f"part{i}.zip").write_bytes(zeros_zip({f"0{i + 1}_convolutions.ipynb": 24 * 2**20}))
+    with within(20):
+        counts, log = run(course)
+    assert len(list(submitted(course, "4711").parent.glob("*.ipynb"))) == 2
+    assert ("REFUSED Grace Hopper_4711_assignsubmission_file_/part2.zip:03_convolutions.ipynb: unpacks to 24 MB, "
+            "over the limit of 64 MB for 4711's hand-in in all") in log.splitlines(), log
