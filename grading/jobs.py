@@ -66,12 +66,16 @@ def store(root, assignment, student, notebook, key, result):
 
 
 def run_job(root, assignment, student, notebook, sandboxed=True, uid=None):
-    """Grade one job now (no cache); returns (key, result). A pure function of its files."""
+    """Grade one job now (no cache); returns (key, result). A pure function of its files.
+
+    The result names no path of this machine (:func:`grading.private_paths.scrub_result`).
+    """
     from grading.engine import grade_notebook, job_key
+    from grading.private_paths import scrub_result
 
     source, submission = paths(root, assignment, student, notebook)
     key = job_key(source, submission, sandboxed)
-    return key, grade_notebook(source, submission, notebook, sandboxed=sandboxed, uid=uid)
+    return key, scrub_result(grade_notebook(source, submission, notebook, sandboxed=sandboxed, uid=uid), root)
 
 
 def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
@@ -83,6 +87,10 @@ def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
         key, result = run_job(root, assignment, student, notebook, sandboxed)
         store(root, assignment, student, notebook, key, result)
     return result
+
+
+#: Files that nbgrader itself puts into a submission (collect, the exchange), and macOS litter.
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt", "__MACOSX")
 
 
 def discover(root, assignment, out=sys.stdout, not_graded=None):
@@ -97,6 +105,9 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
     -------
     list of (student, notebook)
     """
+    from grading.preflight import set_aside_notes
+    from grading.safe_files import kind
+
     root = Path(root)
     notes = not_graded if not_graded is not None else {}
 
@@ -112,15 +123,21 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
         if not _SAFE_NAME.match(student):
             not_graded_line(None, f"NOT GRADED: submitted/{student}: not a safe student id (letters, digits, . _ @ + - only)")
             continue
+        if folder.parent.is_symlink() or folder.is_symlink():  # the pre-flight moves these away; never followed
+            not_graded_line(student, f"NOT GRADED: {folder.relative_to(root)}: is a symlink, not a folder")
+            continue
         for path in sorted(folder.iterdir()):
             relative = path.relative_to(root)
-            if path.suffix == ".ipynb" and path.stem in known and path.is_file():
+            special = kind(path.lstat().st_mode)
+            if special:
+                not_graded_line(student, f"NOT GRADED: {relative}: is {special}, not a file")
+            elif path.suffix == ".ipynb" and path.stem in known and path.is_file():
                 jobs.append((student, path.stem))
             elif path.name.endswith(".unreadable"):
                 notes.setdefault(student, []).append(  # named in the log by the pre-flight already
                     f"NOT GRADED: {relative.with_name(path.name[:-len('.unreadable')])}: the file could not be read "
                     f"as a notebook; it was set aside as {path.name}")
-            elif path.name.startswith(".") or path.name in ("timestamp.txt", "__MACOSX"):
+            elif path.name.startswith(".") or path.name in NBGRADER_FILES:
                 continue
             elif path.suffix == ".ipynb":
                 not_graded_line(student, f"NOT GRADED: {relative}: no notebook of {assignment} has this name "
@@ -130,6 +147,8 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
                                          f"lie in {folder.relative_to(root)}/")
             else:
                 not_graded_line(student, f"NOT GRADED: {relative}: not a notebook of {assignment}")
+    for student, lines in set_aside_notes(root, assignment).items():  # named in the log by the pre-flight already
+        notes.setdefault(student, []).extend(lines)
     return jobs
 
 
@@ -200,13 +219,15 @@ def grade_files(notebook, source_text, submission_bytes, sandboxed=True):
     folder: the source notebook and the student's file arrive as text and bytes.
     """
     from grading.engine import grade_notebook, job_key
+    from grading.private_paths import scrub_result
 
     with tempfile.TemporaryDirectory(prefix="ex04-job-files-") as folder:
         source = Path(folder) / "source.ipynb"
         submission = Path(folder) / "submission.ipynb"
         source.write_text(source_text, encoding="utf-8")
         submission.write_bytes(submission_bytes)
-        return job_key(source, submission, sandboxed), grade_notebook(source, submission, notebook, sandboxed=sandboxed)
+        return job_key(source, submission, sandboxed), scrub_result(
+            grade_notebook(source, submission, notebook, sandboxed=sandboxed))
 
 
 def _job(args):

@@ -326,15 +326,22 @@ def unreadable_reason(path):
     """Why a submitted notebook cannot be graded, or None when it can.
 
     Never raises: a file that is too large, nested too deeply or damaged gets a reason, so one bad
-    file cannot stop the pre-flight of a whole class.
+    file cannot stop the pre-flight of a whole class. A symlink, FIFO or device is named as such
+    ("is a symlink, not a file"), and never followed, waited on or read.
     """
-    from grading.engine import read_notebook
+    from grading.engine import MAX_NOTEBOOK_BYTES, read_notebook
+    from grading.safe_files import Refused, open_regular
 
+    try:  # never through a link, never waiting on a FIFO, never reading a device
+        handle, _ = open_regular(path, limit=MAX_NOTEBOOK_BYTES)
+    except Refused as why:
+        return str(why) if str(why).startswith("is ") else f"the file {why}"
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(4)
+        head = os.read(handle, 4)
     except OSError as error:
         return f"the file cannot be read ({error.strerror})"
+    finally:
+        os.close(handle)
     if head == b"PK\x03\x04":
         return "the file is a zip archive, not a notebook"
     try:
@@ -354,13 +361,25 @@ def unreadable_reason(path):
 def set_aside_unreadable(root, assignment, out, db_url=None):
     """Rename unreadable notebooks in ``submitted/`` to ``<name>.ipynb.unreadable``; nothing is deleted.
 
+    First, what no student can have handed in (symlinks, FIFOs, devices, files and hand-ins over
+    the limits) moves to ``submitted/.set-aside/`` (:mod:`grading.preflight`): nbgrader would
+    follow or read it when it copies the hand-in.
+
     Returns
     -------
     list of (pathlib.Path, str)
         The files set aside (their new paths) and why.
     """
+    from grading.preflight import set_aside_what_is_not_a_file
+
     root = Path(root)
-    set_aside = []
+    set_aside, students = [], set()
+    for moved in set_aside_what_is_not_a_file(root, assignment):
+        print(f"NOT GRADED: {moved['path']}: {moved['why']}.\n"
+              f"  Set aside as {moved['set_aside_as']}; a student hands in plain files, so nothing of it is "
+              f"graded or copied.", file=out)
+        set_aside.append((root / moved["set_aside_as"], moved["why"]))
+        students.add(moved["student"])
     for path in sorted(root.glob(f"submitted/*/{assignment}/*.ipynb")):
         reason = unreadable_reason(path)
         if reason is None:
@@ -372,12 +391,13 @@ def set_aside_unreadable(root, assignment, out, db_url=None):
               f"  Set aside as {target.name}; {student}'s other notebooks are graded, this one scores 0.\n"
               f"  To grade a repaired file: put it back as {path.name} and run make autograde again.", file=out)
         set_aside.append((target, reason))
-    if set_aside and db_url:
+        students.add(student)
+    if students and db_url:
         from nbgrader.api import Gradebook
 
         with Gradebook(db_url) as gradebook:
-            for target, _ in set_aside:
-                gradebook.update_or_create_student(target.parent.parent.name)
+            for student in sorted(students):
+                gradebook.update_or_create_student(student)
     return set_aside
 
 

@@ -2,6 +2,8 @@
 
 import io
 import json
+import os
+import stat
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -210,3 +212,72 @@ def test_grading_guides_come_out_the_same_on_every_run():
     assert guides and [c.id for c in first] == [c.id for c in second]
     assert all(c.id.startswith("grading-guide-") for c in guides)
     nbformat.validate(nbformat.v4.new_notebook(cells=first))
+
+
+def test_pre_flight_sets_aside_what_no_student_hands_in(tmp_path):
+    from test_collect import within
+
+    source = tmp_path / "source" / "ex04"
+    for name in ("01_convolutions", "02_sobel_laplace", "03_pooling", "04_padding_stride", "05_equivariance"):
+        _write_notebook(source / f"{name}.ipynb")
+    solutions = (source / "01_convolutions.ipynb").read_bytes()
+    _write_notebook(tmp_path / "submitted" / "ann" / "ex04" / "01_convolutions.ipynb")
+    eve = tmp_path / "submitted" / "eve" / "ex04"
+    eve.mkdir(parents=True)
+    (eve / "01_convolutions.ipynb").symlink_to(source / "01_convolutions.ipynb")
+    os.mkfifo(eve / "02_sobel_laplace.ipynb")
+    (eve / "03_pooling.ipynb").symlink_to("/dev/zero")
+    if os.geteuid() == 0:
+        os.mknod(eve / "04_padding_stride.ipynb", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    with open(eve / "05_equivariance.ipynb", "wb") as handle:
+        handle.truncate(30 * 2**20)
+    (eve / "data").mkdir()
+    (eve / "data" / "course").symlink_to(tmp_path / "source", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "ex04").symlink_to(source, target_is_directory=True)
+    (tmp_path / "submitted" / "mallory").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    zed = tmp_path / "submitted" / "zed" / "ex04"
+    for name in ("01_convolutions", "02_sobel_laplace", "03_pooling"):  # 24 MB each: 72 MB in all
+        _write_notebook(zed / f"{name}.ipynb")
+        with open(zed / f"{name}.ipynb", "ab") as handle:
+            handle.truncate(24 * 2**20)
+    out = io.StringIO()
+    with within(20):
+        set_aside_unreadable(tmp_path, "ex04", out)
+    log = out.getvalue()
+    expected = {"submitted/eve/ex04/01_convolutions.ipynb": "is a symlink, not a file",
+                "submitted/eve/ex04/02_sobel_laplace.ipynb": "is a FIFO (named pipe), not a file",
+                "submitted/eve/ex04/03_pooling.ipynb": "is a symlink, not a file",
+                "submitted/eve/ex04/05_equivariance.ipynb": "has 30 MB, over the limit of 25 MB for one file",
+                "submitted/eve/ex04/data/course": "is a symlink, not a file",
+                "submitted/mallory": "is a symlink, not a folder",
+                "submitted/zed/ex04": "holds more than 64 MB in all, over the limit"}
+    if os.geteuid() == 0:
+        expected["submitted/eve/ex04/04_padding_stride.ipynb"] = "is a device, not a file"
+    for path, why in expected.items():
+        assert f"NOT GRADED: {path}: {why}." in log, f"{path}: {why}\n---\n{log}"
+    # Moved, not followed: the course's own files are where they were, as they were.
+    assert sorted(p.name for p in source.iterdir()) == sorted(f"{n}.ipynb" for n in (
+        "01_convolutions", "02_sobel_laplace", "03_pooling", "04_padding_stride", "05_equivariance"))
+    assert (source / "01_convolutions.ipynb").read_bytes() == solutions
+    assert [p.name for p in eve.rglob("*")] == ["data"] and not (tmp_path / "submitted" / "mallory").exists()
+    assert not zed.exists() and (tmp_path / "submitted" / ".set-aside" / "zed%2Fex04").is_dir()
+    not_graded = {}
+    assert jobs.discover(tmp_path, "ex04", io.StringIO(), not_graded) == [("ann", "01_convolutions")]
+    assert sorted(not_graded) == ["eve", "mallory", "zed"]
+    assert any("submitted/eve/ex04/02_sobel_laplace.ipynb: is a FIFO (named pipe), not a file; set aside as "
+               "submitted/.set-aside/eve%2Fex04%2F02_sobel_laplace.ipynb" in line for line in not_graded["eve"])
+    assert set_aside_unreadable(tmp_path, "ex04", io.StringIO()) == [], "a second run finds nothing more"
+
+
+def test_discover_never_follows_a_symlink(tmp_path):
+    _write_notebook(tmp_path / "source" / "ex04" / "01_convolutions.ipynb")
+    folder = tmp_path / "submitted" / "eve" / "ex04"
+    folder.mkdir(parents=True)
+    (folder / "01_convolutions.ipynb").symlink_to(tmp_path / "source" / "ex04" / "01_convolutions.ipynb")
+    (tmp_path / "submitted" / "bob").mkdir()
+    (tmp_path / "submitted" / "bob" / "ex04").symlink_to(tmp_path / "source" / "ex04")
+    out = io.StringIO()
+    assert jobs.discover(tmp_path, "ex04", out) == []
+    assert "NOT GRADED: submitted/eve/ex04/01_convolutions.ipynb: is a symlink, not a file" in out.getvalue()
+    assert "NOT GRADED: submitted/bob/ex04: is a symlink, not a folder" in out.getvalue()

@@ -1,0 +1,147 @@
+"""Pre-flight of ``make autograde``: ``submitted/`` holds nothing but folders and plain files.
+
+nbgrader copies every file of ``submitted/<student>/<assignment>/`` into ``autograded/`` with
+``shutil.copy``, which follows links and reads devices; the grader reads each notebook. Whatever
+put a symlink, a FIFO or a device there (``nbgrader collect`` of an unpatched course, ``cp -a``
+of a student's folder), :func:`set_aside_what_is_not_a_file` moves it out of the way before
+either looks: into ``submitted/.set-aside/`` (a folder that every glob of ``submitted/*``
+skips), under its relative path with ``/`` written as ``%2F``. So are single files over
+:data:`grading.safe_files.MAX_NOTEBOOK_BYTES` and whole hand-ins over the limits of a hand-in
+(bytes, files, depth). Nothing is deleted, no link is followed, and each move is recorded in
+``submitted/.set-aside/reasons.jsonl``, from which :func:`set_aside_notes` tells the student.
+"""
+
+import json
+import os
+import stat
+import urllib.parse
+from pathlib import Path
+
+from grading.safe_files import MAX_DEPTH, MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, kind, megabytes
+
+SET_ASIDE = ".set-aside"
+REASONS = "reasons.jsonl"
+
+
+def problems_in(folder):
+    """What in a student's assignment folder is not taken, without following any link.
+
+    Returns
+    -------
+    (str or None, list)
+        Why the whole folder is refused (over a limit), or None; and [(path, why)] of single
+        entries: symlinks, FIFOs, devices, sockets, files over the limit of one notebook.
+    """
+    single, counted = [], {"entries": 0, "bytes": 0}
+
+    def walk(path, depth):
+        for entry in sorted(os.scandir(path), key=lambda e: e.name):
+            counted["entries"] += 1
+            if counted["entries"] > MAX_FILES:
+                return f"holds more than {MAX_FILES} files and folders, over the limit"
+            status = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(status.st_mode):
+                if depth >= MAX_DEPTH:
+                    return f"has folders nested more than {MAX_DEPTH} deep, over the limit"
+                whole = walk(entry.path, depth + 1)
+                if whole:
+                    return whole
+            elif not stat.S_ISREG(status.st_mode):
+                single.append((Path(entry.path), f"is {kind(status.st_mode)}, not a file"))
+            elif status.st_size > MAX_NOTEBOOK_BYTES:
+                single.append((Path(entry.path), f"has {megabytes(status.st_size)}, over the limit of "
+                                                 f"{megabytes(MAX_NOTEBOOK_BYTES)} for one file"))
+            else:
+                counted["bytes"] += status.st_size
+                if counted["bytes"] > MAX_UPLOAD_BYTES:
+                    return f"holds more than {megabytes(MAX_UPLOAD_BYTES)} in all, over the limit"
+        return None
+
+    whole = walk(folder, 0)
+    return whole, ([] if whole else single)
+
+
+def quarantine(submitted):
+    """``submitted/.set-aside/``, made if need be; never through a link."""
+    folder = Path(submitted) / SET_ASIDE
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        if folder.is_symlink() or not folder.is_dir():
+            raise SystemExit(f"pre-flight: {folder} is not a folder (a symlink?); move it away and run again") from None
+    return folder
+
+
+def move_aside(submitted, path, why, assignment, student):
+    """Move ``path`` (below ``submitted``) into the quarantine; returns where it went."""
+    folder = quarantine(submitted)
+    relative = path.relative_to(submitted).as_posix()
+    name, number = urllib.parse.quote(relative, safe=""), 1
+    while os.path.lexists(folder / name):
+        number += 1
+        name = urllib.parse.quote(f"{relative}#{number}", safe="")
+    os.rename(path, folder / name)  # the entry itself: a link is moved, never followed
+    with open(folder / REASONS, "a", encoding="utf-8") as stream:
+        stream.write(json.dumps({"student": student, "assignment": assignment, "path": f"submitted/{relative}",
+                                 "set_aside_as": f"submitted/{SET_ASIDE}/{name}", "why": why}) + "\n")
+    return folder / name
+
+
+def set_aside_what_is_not_a_file(root, assignment):
+    """Move what a student cannot have handed in out of ``submitted/``: see the module's text.
+
+    Returns
+    -------
+    list of dict
+        One per entry moved: ``student``, ``path`` (where it was, relative to ``root``),
+        ``set_aside_as`` and ``why``.
+    """
+    submitted = Path(root) / "submitted"
+    if not submitted.is_dir():
+        return []
+    moved = []
+
+    def aside(path, why, student):
+        target = move_aside(submitted, path, why, assignment, student)
+        moved.append({"student": student, "path": f"submitted/{path.relative_to(submitted).as_posix()}",
+                      "set_aside_as": f"submitted/{SET_ASIDE}/{target.name}", "why": why})
+
+    for entry in sorted(os.scandir(submitted), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        status = entry.stat(follow_symlinks=False)
+        if not stat.S_ISDIR(status.st_mode):
+            if not stat.S_ISREG(status.st_mode):  # a link in place of a student's folder
+                aside(Path(entry.path), f"is {kind(status.st_mode)}, not a folder", entry.name)
+            continue
+        folder = Path(entry.path) / assignment
+        try:
+            status = folder.lstat()
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISDIR(status.st_mode):
+            aside(folder, f"is {kind(status.st_mode) or 'a file'}, not a folder", entry.name)
+            continue
+        whole, single = problems_in(folder)
+        if whole:
+            aside(folder, whole, entry.name)
+        for path, why in single:
+            aside(path, why, entry.name)
+    return moved
+
+
+def set_aside_notes(root, assignment):
+    """{student: [line]} of what the pre-flight set aside and is still set aside."""
+    reasons = Path(root) / "submitted" / SET_ASIDE / REASONS
+    if reasons.is_symlink() or not reasons.is_file():
+        return {}
+    notes = {}
+    for line in reasons.read_text(encoding="utf-8").splitlines():
+        try:
+            moved = json.loads(line)
+        except ValueError:
+            continue
+        if moved.get("assignment") == assignment and os.path.lexists(Path(root) / moved["set_aside_as"]):
+            notes.setdefault(moved["student"], []).append(
+                f"NOT GRADED: {moved['path']}: {moved['why']}; set aside as {moved['set_aside_as']}")
+    return notes
