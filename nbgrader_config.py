@@ -115,6 +115,11 @@ c.HTMLExporter.update(exporter_settings())
 # make collect is grading/collect.py (Moodle's download layout, mapping CSV, no deletions), not
 # nbgrader's zip_collect.
 
+# nbgrader collect and Formgrader's Collect take from the exchange only regular files that the
+# account named by a submission handed in: no symlinks, FIFOs or devices, nothing under a
+# classmate's id (grading/exchange_collect.py).
+c.ExchangeFactory.collect = "grading.exchange_collect.SafeExchangeCollect"
+
 # make grades: nbgrader's CSV plus the number of written answers still waiting for a person.
 c.ExportApp.plugin_class = "grading.nbgrader_glue.CourseCsvExport"
 

@@ -1,0 +1,76 @@
+"""``nbgrader collect`` in this course (grading/exchange_collect.py): only what a student handed in.
+
+One account is enough here: a submission under another account's id is one that this account
+owns. tests/test_exchange.py runs the same attacks with real, separate accounts.
+"""
+
+import os
+import pwd
+import time
+
+import pytest
+
+from nbtools import ASSIGNMENT, make_course, nbgrader
+
+COURSE = "dl-ex04-cnn"
+NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+def stamp(day):
+    return f"2026-01-{day:02d} 10:00:00.000000 UTC"
+
+
+def another_account():
+    me = os.getuid()
+    return next((entry.pw_name for entry in pwd.getpwall() if entry.pw_uid != me and entry.pw_name.isalnum()), None)
+
+
+def record(inbound, student, day, files, tag="r"):
+    folder = inbound / f"{student}+{ASSIGNMENT}+{stamp(day)}+{tag}"
+    folder.mkdir()
+    for name, data in {**files, "timestamp.txt": stamp(day).encode()}.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path):
+    other = another_account()
+    if other is None:
+        pytest.skip("needs a second account in /etc/passwd")
+    me = pwd.getpwuid(os.getuid()).pw_name
+    course = make_course(tmp_path / "course", extra_config=f'c.Exchange.root = "{tmp_path / "exchange"}"\n')
+    inbound = tmp_path / "exchange" / COURSE / "inbound"
+    inbound.mkdir(parents=True)
+    honest = NB.replace(b"{}", b'{"honest": 1}', 1)
+    mine = record(inbound, me, 10, {"01_convolutions.ipynb": honest})
+    (mine / "02_sobel_laplace.ipynb").symlink_to(course / "source" / ASSIGNMENT / "02_sobel_laplace.ipynb")
+    os.mkfifo(mine / "03_pooling.ipynb")
+    (mine / "04_big.ipynb").write_bytes(b" " * (25 * 2**20 + 1))
+    # Newer, but set aside: a symlink to the course's solutions, a FIFO, a name that is no time,
+    # and one under another account's id (a classmate's name on this account's files).
+    (inbound / f"{me}+{ASSIGNMENT}+{stamp(12)}+link").symlink_to(course / "source" / ASSIGNMENT)
+    os.mkfifo(inbound / f"{me}+{ASSIGNMENT}+{stamp(13)}+fifo")
+    (inbound / f"{me}+{ASSIGNMENT}+yesterday+late").mkdir()
+    record(inbound, other, 11, {"01_convolutions.ipynb": NB}, tag="forged")
+
+    started = time.monotonic()
+    done = nbgrader("collect", ASSIGNMENT, cwd=course, timeout=120)
+    assert time.monotonic() - started < 60
+    log = done.stdout + done.stderr
+    folder = course / "submitted" / me / ASSIGNMENT
+    assert sorted(p.name for p in folder.iterdir()) == ["01_convolutions.ipynb", "timestamp.txt"]
+    assert (folder / "01_convolutions.ipynb").read_bytes() == honest
+    assert (folder / "timestamp.txt").read_text() == stamp(10)
+    assert not (course / "submitted" / other).exists()
+    for line in (f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(12)}+link: is a symlink, not a folder of files",
+                 f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(13)}+fifo: is a FIFO (named pipe), not a folder",
+                 f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+yesterday+late: its time 'yesterday' is not a time",
+                 f"NOT GRADED: inbound/{other}+{ASSIGNMENT}+{stamp(11)}+forged: is owned by {me}, not by {other}, "
+                 "whose id it carries",
+                 f"NOT GRADED: inbound/{mine.name}/02_sobel_laplace.ipynb: is a symlink, not a file",
+                 f"NOT GRADED: inbound/{mine.name}/03_pooling.ipynb: is a FIFO (named pipe), not a file",
+                 f"NOT GRADED: inbound/{mine.name}/04_big.ipynb: has 25 MB, over the limit of 25 MB"):
+        assert line in log, f"{line}\n---\n{log}"
+    assert sorted(p.name for p in inbound.iterdir()) == sorted(
+        [mine.name, f"{me}+{ASSIGNMENT}+{stamp(12)}+link", f"{me}+{ASSIGNMENT}+{stamp(13)}+fifo",
+         f"{me}+{ASSIGNMENT}+yesterday+late", f"{other}+{ASSIGNMENT}+{stamp(11)}+forged"]), "nothing is moved"
