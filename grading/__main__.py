@@ -78,13 +78,13 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     import time
 
     recording_started = time.monotonic()
-    status = 0
+    status, not_recorded = 0, {}
     if to_record:
         # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
         others = len(students) - len(to_record)
         print(f"recording grades (nbgrader autograde): {len(to_record)} student(s)"
               + (f"; {others} other(s) did not change since nbgrader recorded them" if others else ""), flush=True)
-        status = recording.record(root, assignment, to_record, students, db_url)
+        status, not_recorded = recording.record(root, assignment, to_record, students, db_url)
     else:
         print("recording grades: nothing changed since nbgrader last recorded them", flush=True)
     recording_seconds = time.monotonic() - recording_started
@@ -100,11 +100,16 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     print(f"summary: {counts['graded'] + len(counts['failures']) - len(failures)} notebooks graded now in "
           f"{jobs._duration(counts['seconds'])}, {counts['cached']} from earlier runs, {len(failures)} failed"
           + (f" ({len(machine)} by the grading machine)" if machine else "") + f", {set_aside_count} not graded; "
-          f"nbgrader recorded them in {jobs._duration(recording_seconds)} ({len(to_record)} of {len(students)} student(s))")
+          f"nbgrader recorded them in {jobs._duration(recording_seconds)} ({len(to_record) - len(not_recorded)} of "
+          f"{len(students)} student(s)" + (f", {len(not_recorded)} FAILED" if not_recorded else "") + ")")
     for failure in failures:
         advice = ("nothing was recorded for it; run make autograde again" if failure in machine
                   else "run make autograde again; tell the course's maintainers")
         print(f"  FAILED {failure[0]}/{failure[1]}: {failure[2]} ({advice})")
+    for name, why in not_recorded.items():
+        print(f"  FAILED {name}: nbgrader could not record their results ({why or 'see its messages above'}); their "
+              "earlier autograded notebooks are kept, everyone else's record is written; the next make autograde "
+              "tries again")
     for lines in not_graded.values():
         for line in lines:
             print(f"  {line}")
@@ -112,7 +117,7 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     if answers:
         print(f"next: {answers} written answer(s) in {submissions} submission(s) wait for manual grading "
               "(make instructor, then Formgrader); then make feedback")
-    return status or (1 if failures else 0)
+    return status or (1 if failures or not_recorded else 0)
 
 
 def main(argv=None):

@@ -54,6 +54,31 @@ def _text(source):
     return source if isinstance(source, str) else ""
 
 
+#: What nbgrader cannot write (lone surrogates: UTF-8 has no bytes for them) or a page should not
+#: hold (NUL and the other control characters but tab, line feed and carriage return). A notebook's
+#: JSON can carry any of them as an escape (\ud800, \u0000).
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def storable_text(text, code=False):
+    """``text`` with each character nbgrader cannot store shown as U+FFFD, and a note saying so.
+
+    Parameters
+    ----------
+    text : str
+        A student's cell source.
+    code : bool
+        The note becomes a comment (a code cell) instead of an emphasised line (Markdown).
+    """
+    count = len(_UNSTORABLE.findall(text))
+    if not count:
+        return text
+    note = (f"Note from grading: {count} character(s) that cannot be stored here (a lone surrogate, NUL or "
+            "another control character) are shown as \ufffd; the tests saw the cell as it was handed in.")
+    cleaned = _UNSTORABLE.sub("\ufffd", text)
+    return f"{cleaned}\n\n# {note}\n" if code else f"{cleaned}\n\n*{note}*\n"
+
+
 def sanitize_markdown(text):
     """Markdown without HTML that could run in a browser: scripts, handlers, frames, forms.
 
@@ -112,6 +137,7 @@ class RebuildFromRelease(CoursePreprocessor):
             if meta.get("solution"):
                 source = answers.get((meta.get("grade_id"), cell.cell_type))
                 if source is not None:
+                    source = storable_text(source, code=cell.cell_type == "code")
                     cell.source = sanitize_markdown(source) if cell.cell_type == "markdown" else source
                 else:
                     note = (f"This answer ({meta.get('grade_id')}) was not found in the submitted notebook: its cell "
@@ -153,7 +179,7 @@ def trusted_outputs(result):
     """The cell outputs that make nbgrader score a test cell as the trusted side decided."""
     import nbformat
 
-    text = result_text(result)
+    text = _UNSTORABLE.sub("\ufffd", result_text(result))  # it may quote what the student's code produced
     if result["passed"]:
         return [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
     name = {"visible": "VisibleCheckFailed", "setup": "SolutionCellsFailed"}.get(result["phase"], "HiddenTestFailed")

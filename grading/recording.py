@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import namedtuple
 from pathlib import Path
 
 from grading.jobs import _SAFE_NAME, cache_path
@@ -210,11 +211,19 @@ _NOT_SUBMITTED = re.compile(r"No submitted file: .*[/\\](?P<student>[^/\\]+)[/\\
 
 
 def _run_quietly(command, root, out):
-    """Run nbgrader; its "No submitted file" warnings become one line per student, the rest is passed on."""
+    """Run nbgrader; its "No submitted file" warnings become one line per student, the rest is passed on.
+
+    Returns
+    -------
+    (int, list of str)
+        nbgrader's exit status and its output, line by line.
+    """
     env = dict(os.environ, PYTHONWARNINGS="ignore:Object of type")  # SQLAlchemy, on nbgrader's sessions
-    missing = {}
-    with subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+    missing, lines = {}, []
+    with subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace") as process:
         for line in process.stdout:
+            lines.append(line)
             found = _NOT_SUBMITTED.search(line)
             if found:
                 missing.setdefault(found["student"], []).append(found["notebook"])
@@ -222,33 +231,113 @@ def _run_quietly(command, root, out):
                 print(line, end="", file=out, flush=True)
     for student, notebooks in sorted(missing.items()):
         print(f"  {student} did not hand in {', '.join(sorted(notebooks))} (no points for those)", file=out)
-    return process.returncode
+    return process.returncode, lines
+
+
+_FAILED_STUDENT = re.compile(r"There was an error processing assignment '[^']*' for student '(?P<student>.*)'\s*$")
+_FAILED_FOLDER = re.compile(r"There was an error processing assignment: (?P<folder>.*\S)\s*$")
+
+
+def recording_failures(lines):
+    """The students nbgrader could not record, each with the last line of its traceback.
+
+    Parameters
+    ----------
+    lines : list of str
+        nbgrader autograde's output.
+
+    Returns
+    -------
+    dict
+        student id -> why (the exception nbgrader reported, or "" when it reported none).
+    """
+    failed, reasons, student, last = {}, {}, None, ""
+    for line in [*lines, "[end]"]:
+        if "Traceback (most recent call last)" in line:
+            continue
+        if line.startswith("[") and student is not None:  # the next log entry: the traceback ended
+            reasons[student], student = last, None
+        found = _FAILED_FOLDER.search(line)
+        if found:
+            student, last = Path(found["folder"]).parent.name, ""
+        elif _FAILED_STUDENT.search(line):
+            failed[_FAILED_STUDENT.search(line)["student"]] = ""
+        elif line.strip() and not line.startswith("[") and student is not None:
+            last = line.strip()
+    return {name: reasons.get(name, "") for name in failed}
+
+
+def _kept_folder(root, assignment, student):
+    """Where a student's earlier autograded folder waits while nbgrader records them again.
+
+    Under ``.grading/<assignment>/.kept-records/``: no student id starts with a dot.
+    """
+    return Path(root) / ".grading" / assignment / ".kept-records" / student
+
+
+def _keep_earlier_record(root, assignment, student):
+    """Move the student's autograded folder aside (nbgrader records into an empty one)."""
+    folder, kept = Path(root) / "autograded" / student / assignment, _kept_folder(root, assignment, student)
+    if kept.exists():  # left by an interrupted run: the record it kept is the last complete one
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(kept), str(folder))
+    if folder.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(folder), str(kept))
+
+
+def _settle_record(root, assignment, student, failed):
+    """After nbgrader: drop the earlier record, or put it back where nbgrader failed."""
+    folder, kept = Path(root) / "autograded" / student / assignment, _kept_folder(root, assignment, student)
+    if failed and kept.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(kept), str(folder))
+    elif kept.exists():
+        shutil.rmtree(kept)
+    try:
+        kept.parent.rmdir()  # once empty
+    except OSError:
+        pass
+
+
+Recorded = namedtuple("Recorded", "status failed")
+Recorded.__doc__ = """What :func:`record` did: nbgrader's exit status; {student: why} for each student it could not record."""
 
 
 def record(root, assignment, to_record, students, db_url, out=None):
     """Have nbgrader record ``to_record`` (of all ``students``), keeping a person's grading.
 
-    Their autograded folders are replaced; every other student is left alone.
+    Their autograded folders are replaced; every other student is left alone. Where nbgrader
+    fails for a student (it then deletes what it wrote for them), their earlier autograded folder
+    is put back, so Formgrader and feedback keep showing their last record; they stay due for
+    recording, so the next run tries again.
 
     Returns
     -------
-    int
-        nbgrader's exit status.
+    Recorded
     """
     out = out or sys.stdout
     root = Path(root)
     marks = manual_grading_marks(root, assignment, to_record, db_url)
     for student in to_record:
-        shutil.rmtree(root / "autograded" / student / assignment, ignore_errors=True)
+        _keep_earlier_record(root, assignment, student)
     others = sorted(set(students) - set(to_record))
     command = nbgrader_command("autograde", assignment, "--log-level=WARN")
     if others:
         command.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
-    status = _run_quietly(command, root, out)
+    status, lines = _run_quietly(command, root, out)
+    failed = recording_failures(lines)
+    for student in to_record:
+        if student not in failed and not (root / "autograded" / student / assignment).is_dir():
+            failed[student] = "nbgrader wrote no autograded folder"
+        _settle_record(root, assignment, student, student in failed)
     kept = restore_manual_grading_marks(root, assignment, marks, db_url)
     if kept:
         print(f"  kept the manual grading of {kept} answer(s) in notebooks that did not change", file=out)
-    return status
+    return Recorded(status, {student: failed[student] for student in sorted(failed) if student in to_record})
 
 
 # ---------------------------------------------------------------------------------------- feedback
@@ -348,7 +437,7 @@ def write_feedback(root, assignment, db_url, force=False, out=None):
         others = sorted(set(p.parent.name for p in root.glob(f"autograded/*/{assignment}")) - set(stale))
         if others:
             command.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
-        status = _run_quietly(command, root, out)
+        status, _ = _run_quietly(command, root, out)
     files = 0
     for student in stale:
         written = sorted((root / "feedback" / student / assignment).glob("*.html"))
