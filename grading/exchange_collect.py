@@ -14,7 +14,9 @@ newest submission that passes every check, and sets aside, with a ``NOT GRADED:`
 * one not owned by the account whose id it carries, or holding a file or folder of another owner:
   a classmate cannot hand in under someone else's id, and a submission set aside is never filed
   over anyone's work (the student's own newest valid one is collected instead);
-* one over the limits of :mod:`grading.safe_files` (files, bytes, depth).
+* one over the limits of :mod:`grading.safe_files` (files, bytes, depth);
+* one without the ``submission_secret.txt`` that ``nbgrader submit`` writes: a folder made by
+  hand without it would stop ``nbgrader release_feedback`` for everyone.
 
 Within a submission, a single entry that is not a regular file (a symlink among the notebooks)
 is left out with a line of its own; the rest is collected. Nothing in the exchange is moved or
@@ -36,6 +38,10 @@ from nbgrader.utils import check_mode, parse_utc
 
 from grading.jobs import _SAFE_NAME
 from grading.safe_files import Refused, kind, lstat, open_folder, read_tree, user_name
+
+
+#: Written by ``nbgrader submit``; ``nbgrader release_feedback`` needs it for every collected submission.
+SECRET = "submission_secret.txt"
 
 
 def parse_entry(name, assignment):
@@ -166,6 +172,9 @@ class SafeExchangeCollect(ExchangeCollect):
                     files, refused = read_tree(fd, owner, ignore=self.coursedir.ignore)
                 finally:
                     os.close(fd)
+                if SECRET not in files:
+                    raise Refused(f"has no {SECRET}, which nbgrader submit writes (without it, nbgrader "
+                                  "release_feedback stops for the whole class)")
             except Refused as why:
                 self.not_graded(record["filename"], why)
                 continue

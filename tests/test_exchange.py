@@ -5,8 +5,11 @@ share an exchange folder that does not exist before the instructor's first relea
 
 1. The instructor releases ex04.
 2. Each student fetches it, works (the instructor's solutions typed in, for one of them) and submits.
-3. The instructor collects, runs ``python -m grading autograde`` (the sandbox as an ordinary
-   user), writes feedback and releases it.
+   Two attacks follow: Bob hands in a blank notebook under Alice's id, newer than hers, and Eve's
+   "submission" is a symlink to the course's ``source/ex04``.
+3. The instructor collects (``nbgrader collect ex04``, as the README says), runs
+   ``python -m grading autograde`` (the sandbox as an ordinary user), writes feedback and releases it.
+   Both attacks are set aside with a line each; Alice's own work is graded.
 4. Each student fetches their feedback.
 
 Checked on the way: the exchange is created with the permissions nbgrader needs; one student
@@ -23,6 +26,7 @@ folder is root's alone (mode 0700).
 Needs root (to create the accounts), which CI has; skipped otherwise.
 """
 
+import datetime
 import os
 import pwd
 import secrets
@@ -139,7 +143,7 @@ def server():
     tag = secrets.token_hex(3)
     accounts = {}
     try:
-        for role in ("teacher", "alice", "bob"):
+        for role in ("teacher", "alice", "bob", "eve"):
             accounts[role] = Account(f"ex04{role[:3]}{tag}", base / "home" / role)
         (base / "home").chmod(0o755)
         # As the README says for a Hub: the admin gives the instructor a folder; the exchange in
@@ -155,6 +159,12 @@ def server():
             subprocess.run(["pkill", "-KILL", "-u", account.name], capture_output=True)
             subprocess.run(["userdel", account.name], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+#: Run by a student: a submission folder in inbound under any name, holding one of their notebooks.
+FORGE = ("import os, shutil, sys\nfolder, notebook, name = sys.argv[1:]\nos.mkdir(folder)\n"
+         "shutil.copy(notebook, os.path.join(folder, name))\n"
+         "open(os.path.join(folder, 'timestamp.txt'), 'w').write(folder.split('+')[-2])\n")
 
 
 def _nbgrader(account, *args, cwd=None):
@@ -225,6 +235,13 @@ def test_the_whole_exchange_cycle_with_separate_accounts(request):
         student.run("cp", worked, path)
         _nbgrader(student, "submit", ASSIGNMENT, *flags)
 
+    # Bob hands in under Alice's id, later than she did; Eve's submission is a link to the solutions.
+    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    forged = f"{alice.name}+{ASSIGNMENT}+{when:%Y-%m-%d %H:%M:%S.%f} UTC+forged"
+    bob.run(BIN / "python", "-c", FORGE, inbound / forged, bob.home / "worked.ipynb", f"{NOTEBOOK}.ipynb")
+    linked = f"{server['eve'].name}+{ASSIGNMENT}+{when:%Y-%m-%d %H:%M:%S.%f} UTC+link"
+    server["eve"].run("ln", "-s", course / "source" / ASSIGNMENT, inbound / linked)
+
     # Bob cannot list the submissions, so cannot find Alice's; nor read her home or the course.
     assert not bob.can_read(inbound)
     assert not bob.can_read(alice.home / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
@@ -238,8 +255,11 @@ def test_the_whole_exchange_cycle_with_separate_accounts(request):
         assert not extra, f"{bob.name} sees {extra} in {folder}"
 
     # 3. The instructor collects, autogrades (sandboxed, as an ordinary user), releases feedback.
-    _nbgrader(teacher, "collect", ASSIGNMENT, cwd=course)
+    collected = _nbgrader(teacher, "collect", ASSIGNMENT, cwd=course).stderr
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted([alice.name, bob.name])
+    assert (f"NOT GRADED: inbound/{forged}: is owned by {bob.name}, not by {alice.name}, whose id it carries"
+            in collected), collected
+    assert f"NOT GRADED: inbound/{linked}: is a symlink, not a folder of files" in collected, collected
     graded = teacher.run(BIN / "python", "-m", "grading", "autograde", ASSIGNMENT, cwd=course)
     assert "0 failed" in graded.stdout, graded.stdout[-3000:]
     _nbgrader(teacher, "generate_feedback", ASSIGNMENT, cwd=course)

@@ -28,7 +28,7 @@ def another_account():
 def record(inbound, student, day, files, tag="r"):
     folder = inbound / f"{student}+{ASSIGNMENT}+{stamp(day)}+{tag}"
     folder.mkdir()
-    for name, data in {**files, "timestamp.txt": stamp(day).encode()}.items():
+    for name, data in {**files, "timestamp.txt": stamp(day).encode(), "submission_secret.txt": b"0" * 128}.items():
         (folder / name).write_bytes(data)
     return folder
 
@@ -45,12 +45,14 @@ def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path)
     mine = record(inbound, me, 10, {"01_convolutions.ipynb": honest})
     (mine / "02_sobel_laplace.ipynb").symlink_to(course / "source" / ASSIGNMENT / "02_sobel_laplace.ipynb")
     os.mkfifo(mine / "03_pooling.ipynb")
-    (mine / "04_big.ipynb").write_bytes(b" " * (25 * 2**20 + 1))
+    with open(mine / "04_big.ipynb", "wb") as handle:
+        handle.truncate(26 * 2**20)
     # Newer, but set aside: a symlink to the course's solutions, a FIFO, a name that is no time,
     # and one under another account's id (a classmate's name on this account's files).
     (inbound / f"{me}+{ASSIGNMENT}+{stamp(12)}+link").symlink_to(course / "source" / ASSIGNMENT)
     os.mkfifo(inbound / f"{me}+{ASSIGNMENT}+{stamp(13)}+fifo")
     (inbound / f"{me}+{ASSIGNMENT}+yesterday+late").mkdir()
+    (record(inbound, me, 14, {"01_convolutions.ipynb": NB}, tag="by-hand") / "submission_secret.txt").unlink()
     record(inbound, other, 11, {"01_convolutions.ipynb": NB}, tag="forged")
 
     started = time.monotonic()
@@ -58,19 +60,37 @@ def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path)
     assert time.monotonic() - started < 60
     log = done.stdout + done.stderr
     folder = course / "submitted" / me / ASSIGNMENT
-    assert sorted(p.name for p in folder.iterdir()) == ["01_convolutions.ipynb", "timestamp.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["01_convolutions.ipynb", "submission_secret.txt",
+                                                        "timestamp.txt"]
     assert (folder / "01_convolutions.ipynb").read_bytes() == honest
     assert (folder / "timestamp.txt").read_text() == stamp(10)
     assert not (course / "submitted" / other).exists()
     for line in (f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(12)}+link: is a symlink, not a folder of files",
                  f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(13)}+fifo: is a FIFO (named pipe), not a folder",
                  f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+yesterday+late: its time 'yesterday' is not a time",
+                 f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(14)}+by-hand: has no submission_secret.txt, which "
+                 "nbgrader submit writes",
                  f"NOT GRADED: inbound/{other}+{ASSIGNMENT}+{stamp(11)}+forged: is owned by {me}, not by {other}, "
                  "whose id it carries",
                  f"NOT GRADED: inbound/{mine.name}/02_sobel_laplace.ipynb: is a symlink, not a file",
                  f"NOT GRADED: inbound/{mine.name}/03_pooling.ipynb: is a FIFO (named pipe), not a file",
-                 f"NOT GRADED: inbound/{mine.name}/04_big.ipynb: has 25 MB, over the limit of 25 MB"):
+                 f"NOT GRADED: inbound/{mine.name}/04_big.ipynb: has 26 MB, over the limit of 25 MB"):
         assert line in log, f"{line}\n---\n{log}"
     assert sorted(p.name for p in inbound.iterdir()) == sorted(
         [mine.name, f"{me}+{ASSIGNMENT}+{stamp(12)}+link", f"{me}+{ASSIGNMENT}+{stamp(13)}+fifo",
-         f"{me}+{ASSIGNMENT}+yesterday+late", f"{other}+{ASSIGNMENT}+{stamp(11)}+forged"]), "nothing is moved"
+         f"{me}+{ASSIGNMENT}+yesterday+late", f"{other}+{ASSIGNMENT}+{stamp(11)}+forged",
+         f"{me}+{ASSIGNMENT}+{stamp(14)}+by-hand"]), "nothing is moved"
+
+    # Formgrader's Collect button (nbgrader's API, which updates to newer submissions) takes the same way.
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    (inbound / f"{me}+{ASSIGNMENT}+{stamp(16)}+link").symlink_to(course / "source" / ASSIGNMENT)
+    second = NB.replace(b"{}", b'{"second": 1}', 1)
+    record(inbound, me, 15, {"01_convolutions.ipynb": second})
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    result = NbGraderAPI(CourseDirectory(config=config), config=config).collect(ASSIGNMENT)
+    assert result["success"], result
+    assert f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(16)}+link: is a symlink" in result["log"], result["log"]
+    assert (folder / "01_convolutions.ipynb").read_bytes() == second
