@@ -10,7 +10,8 @@ Jupyter server, which serves the installed package ``jupyter-server-mathjax``
 (``templates/base/mathjax.html.j2``). Nothing is fetched from outside.
 
 ``nbgrader_config.py`` installs both (:func:`exporter_settings`): :func:`markdown2html` as the
-Markdown filter of nbgrader's HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates. ``make solutions-html``
+Markdown filter of nbgrader's HTML exporter and :data:`TEMPLATE_DIR` in front of nbgrader's templates.
+Both pages show a very long cell cut to a readable size, with a note (:func:`shown_source`). ``make solutions-html``
 (:func:`export_solutions`) writes the executed solutions as HTML the same way, to publish them.
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from jinja2 import pass_context
 from latex2mathml.converter import convert as latex_to_mathml
+from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
 #: Templates that take precedence over nbconvert's: a ``mathjax`` macro that fetches nothing.
@@ -110,6 +112,11 @@ SAFE_LINK_SCHEMES = ("http", "https", "mailto")
 #: grows with the square of a cell's length on unclosed delimiters (80 KB of "\\(" took 8.5 s).
 #: The unit's longest Markdown cell is under 4,000 characters.
 MAX_MARKDOWN_CHARS = 20_000
+#: A cell's source is shown cut after this many lines or characters, with a note: Pygments wraps
+#: every token of a code cell in markup, so 1.2 MB of code in a solution cell made a feedback page
+#: of 13.7 MB. The unit's longest cell, solution or not, has 78 lines and 4,970 characters.
+MAX_SHOWN_LINES = 400
+MAX_SHOWN_CHARS = 20_000
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -179,6 +186,37 @@ class OfflineRenderer(IPythonRenderer):
         return f'<span class="image-not-shown">[image: {html.escape(alt, quote=False)}]</span>'
 
 
+def shown_source(source):
+    """The start of a cell's source that a page shows, and a note when that is not all of it.
+
+    Returns
+    -------
+    (str, str)
+        The source cut after :data:`MAX_SHOWN_LINES` lines and :data:`MAX_SHOWN_CHARS` characters,
+        and a note saying so ("" when nothing was cut).
+    """
+    lines = source.splitlines(keepends=True)
+    if len(lines) <= MAX_SHOWN_LINES and len(source) <= MAX_SHOWN_CHARS:
+        return source, ""
+    shown = "".join(lines[:MAX_SHOWN_LINES])[:MAX_SHOWN_CHARS]
+    note = (f"This cell has {len(lines):,} lines and {len(source):,} characters: shown are its first "
+            f"{len(shown.splitlines()):,} lines ({len(shown):,} characters). Grading used all of it; the whole "
+            "cell is in the notebook as handed in.")
+    return shown, note
+
+
+def _cut_note(note):
+    return f'<p class="cut-note"><em>{html.escape(note, quote=False)}</em></p>' if note else ""
+
+
+class ReadableHighlight(Highlight2HTML):
+    """nbconvert's ``highlight_code`` filter for a cell cut to a readable size (:func:`shown_source`)."""
+
+    def __call__(self, source, language=None, metadata=None):
+        shown, note = shown_source(source)
+        return super().__call__(shown, language, metadata) + _cut_note(note)
+
+
 @pass_context
 def markdown2html(context, source):
     """The ``markdown2html`` filter of nbconvert's HTML exporter, with :class:`OfflineRenderer`.
@@ -187,8 +225,9 @@ def markdown2html(context, source):
     nbconvert's own filter does. A cell longer than :data:`MAX_MARKDOWN_CHARS` is shown as text.
     """
     if len(source) > MAX_MARKDOWN_CHARS:
+        shown, note = shown_source(source)
         return (f"<p><em>This Markdown cell has {len(source):,} characters, more than {MAX_MARKDOWN_CHARS:,}: "
-                f"it is shown as written.</em></p><pre>{html.escape(source, quote=False)}</pre>")
+                f"it is shown as written.</em></p><pre>{html.escape(shown, quote=False)}</pre>" + _cut_note(note))
     cell = context.get("cell", {})
     resources = context.get("resources", {})
     renderer = OfflineRenderer(
@@ -205,7 +244,8 @@ def exporter_settings():
     ``nbgrader_config.py`` gives them to nbgrader (feedback, Formgrader); :func:`offline_exporter`
     to ``make solutions-html``.
     """
-    return {"filters": {"markdown2html": f"{__name__}.markdown2html"},
+    return {"filters": {"markdown2html": f"{__name__}.markdown2html",
+                        "highlight_code": f"{__name__}.ReadableHighlight"},
             "extra_template_basedirs": [TEMPLATE_DIR, nbgrader_template_dir()]}
 
 
