@@ -15,8 +15,13 @@ newest submission that passes every check, and sets aside, with a ``NOT GRADED:`
   a classmate cannot hand in under someone else's id, and a submission set aside is never filed
   over anyone's work (the student's own newest valid one is collected instead);
 * one over the limits of :mod:`grading.safe_files` (files, bytes, depth);
-* one without the ``submission_secret.txt`` that ``nbgrader submit`` writes: a folder made by
-  hand without it would stop ``nbgrader release_feedback`` for everyone.
+* one without the ``submission_secret.txt`` that ``nbgrader submit`` writes (a folder made by
+  hand without it would stop ``nbgrader release_feedback`` for everyone), or whose
+  ``timestamp.txt`` holds no time.
+
+The time in a submission's name is the student's to write: when it is far from the time the
+kernel gives its folder, a warning says so (late penalties are the instructor's to decide).
+Names are logged escaped when they hold control characters.
 
 Within a submission, a single entry that is not a regular file (a symlink among the notebooks)
 is left out with a line of its own; the rest is collected. Nothing in the exchange is moved or
@@ -28,6 +33,7 @@ turned off with nbgrader's own ``ExchangeCollect.check_owner = False``, which nb
 for set-ups whose students share one account.
 """
 
+import datetime
 import os
 import shutil
 import stat
@@ -42,6 +48,13 @@ from grading.safe_files import Refused, kind, lstat, open_folder, read_tree, use
 
 #: Written by ``nbgrader submit``; ``nbgrader release_feedback`` needs it for every collected submission.
 SECRET = "submission_secret.txt"
+#: How far the time in a submission's name may be from its folder's change time before a warning.
+CLOCK_SLACK = datetime.timedelta(minutes=10)
+
+
+def shown(name):
+    """A name for the log: as it is, or escaped when it holds control characters (a forged log line)."""
+    return name if name.isprintable() else ascii(name)
 
 
 def parse_entry(name, assignment):
@@ -92,7 +105,7 @@ class SafeExchangeCollect(ExchangeCollect):
 
     def not_graded(self, entry, why):
         self.log.error("NOT GRADED: inbound/%s: %s; set aside (left in the exchange), nothing of it collected",
-                       entry, why)
+                       shown(entry), why)
 
     def init_src(self):
         if self.coursedir.course_id == "":
@@ -165,24 +178,38 @@ class SafeExchangeCollect(ExchangeCollect):
                     "Submission already exists, use --update to update"
                 self.log.info("%s: %s %s", what, student, self.coursedir.assignment_id)
                 return
-            owner = self._uid(student)
             try:
-                fd = open_folder(record["filename"], inbound, owner)
-                try:
-                    files, refused = read_tree(fd, owner, ignore=self.coursedir.ignore)
-                finally:
-                    os.close(fd)
-                if SECRET not in files:
-                    raise Refused(f"has no {SECRET}, which nbgrader submit writes (without it, nbgrader "
-                                  "release_feedback stops for the whole class)")
+                files, refused = self._read(record, inbound, self._uid(student))
             except Refused as why:
                 self.not_graded(record["filename"], why)
                 continue
             for relative, why in refused:
                 self.log.error("NOT GRADED: inbound/%s/%s: %s; left out, the rest of %s's submission is collected",
-                               record["filename"], relative, why, student)
+                               shown(record["filename"]), shown(relative), why, student)
             self._replace(dest, files, student, updating=os.path.isdir(dest))
             return
+
+    def _read(self, record, inbound, owner):
+        """({relative path: bytes}, [(relative path, why)]) of one submission; :class:`Refused` when it is not taken."""
+        fd = open_folder(record["filename"], inbound, owner)
+        try:
+            files, refused = read_tree(fd, owner, ignore=self.coursedir.ignore)
+            made = datetime.datetime.fromtimestamp(os.fstat(fd).st_ctime, datetime.timezone.utc).replace(tzinfo=None)
+        finally:
+            os.close(fd)
+        if SECRET not in files:
+            raise Refused(f"has no {SECRET}, which nbgrader submit writes (without it, nbgrader "
+                          "release_feedback stops for the whole class)")
+        try:
+            parse_utc(files.get("timestamp.txt", b"").decode("utf-8").strip())
+        except (ValueError, OverflowError, UnicodeDecodeError):
+            raise Refused("its timestamp.txt does not hold a time (nbgrader would stop at it)") from None
+        if abs(made - record["timestamp"]) > CLOCK_SLACK:
+            # The student writes the time; the kernel writes the folder's change time.
+            self.log.warning("inbound/%s: its name says it was handed in at %s UTC, but its folder was last changed "
+                             "at %s UTC: check before applying late penalties", shown(record["filename"]),
+                             f"{record['timestamp']:%Y-%m-%d %H:%M}", f"{made:%Y-%m-%d %H:%M}")
+        return files, refused
 
     def _uid(self, student):
         if not self.check_owner:

@@ -47,6 +47,9 @@ def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path)
     os.mkfifo(mine / "03_pooling.ipynb")
     with open(mine / "04_big.ipynb", "wb") as handle:
         handle.truncate(26 * 2**20)
+    if os.geteuid() == 0:  # a classmate's file in this account's submission
+        (mine / "05_equivariance.ipynb").write_bytes(NB)
+        os.chown(mine / "05_equivariance.ipynb", pwd.getpwnam(other).pw_uid, -1)
     # Newer, but set aside: a symlink to the course's solutions, a FIFO, a name that is no time,
     # and one under another account's id (a classmate's name on this account's files).
     (inbound / f"{me}+{ASSIGNMENT}+{stamp(12)}+link").symlink_to(course / "source" / ASSIGNMENT)
@@ -76,6 +79,9 @@ def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path)
                  f"NOT GRADED: inbound/{mine.name}/03_pooling.ipynb: is a FIFO (named pipe), not a file",
                  f"NOT GRADED: inbound/{mine.name}/04_big.ipynb: has 26 MB, over the limit of 25 MB"):
         assert line in log, f"{line}\n---\n{log}"
+    if os.geteuid() == 0:
+        assert (f"NOT GRADED: inbound/{mine.name}/05_equivariance.ipynb: is owned by {other}, not by {me}; left out"
+                in log), log
     assert sorted(p.name for p in inbound.iterdir()) == sorted(
         [mine.name, f"{me}+{ASSIGNMENT}+{stamp(12)}+link", f"{me}+{ASSIGNMENT}+{stamp(13)}+fifo",
          f"{me}+{ASSIGNMENT}+yesterday+late", f"{other}+{ASSIGNMENT}+{stamp(11)}+forged",
@@ -89,8 +95,13 @@ def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path)
     (inbound / f"{me}+{ASSIGNMENT}+{stamp(16)}+link").symlink_to(course / "source" / ASSIGNMENT)
     second = NB.replace(b"{}", b'{"second": 1}', 1)
     record(inbound, me, 15, {"01_convolutions.ipynb": second})
+    (record(inbound, me, 17, {"01_convolutions.ipynb": NB}) / "timestamp.txt").write_text("soon")
+    forged_line = f"\n[CollectApp | INFO] Collecting submission: {other} {ASSIGNMENT}"
+    (inbound / f"{me}+{ASSIGNMENT}+{stamp(18)}+x{forged_line}").symlink_to(course)
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     result = NbGraderAPI(CourseDirectory(config=config), config=config).collect(ASSIGNMENT)
     assert result["success"], result
     assert f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(16)}+link: is a symlink" in result["log"], result["log"]
+    assert f"NOT GRADED: inbound/{me}+{ASSIGNMENT}+{stamp(17)}+r: its timestamp.txt does not hold a time" in result["log"]
+    assert forged_line not in result["log"] and "is a symlink" in result["log"].split(repr(forged_line)[1:-1])[1]
     assert (folder / "01_convolutions.ipynb").read_bytes() == second
