@@ -14,7 +14,7 @@ the Python installation      read-only, at its own path; its ``site-packages`` e
 
 No network (a new network namespace with only a loopback that is down), no other processes
 (a new PID namespace: when the session ends every process in it is killed), no controlling
-terminal (given up before bubblewrap starts; setsid is refused, so none can be gained), no
+terminal (given up before bubblewrap starts; setsid does nothing, so none can be gained), no
 course folder, gradebook, ``source/``, other students or hidden tests. As root the student's code runs as an unprivileged user of its own; otherwise in a user
 namespace as the instructor's user, without rights outside the sandbox either way.
 
@@ -187,19 +187,22 @@ def _fresh_uid():
     return low + secrets.randbelow(high - low)
 
 
-#: System calls refused inside the sandbox, by the architecture's audit number: the keyring's
-#: (add_key, request_key, keyctl), and setsid, which would put a process into a scheduling group
-#: of its own (an autogroup), out of reach of :class:`CpuGuard`'s SCHED_IDLE.
-REFUSED_SYSCALLS = {
-    0xC000003E: {"add_key": 248, "request_key": 249, "keyctl": 250, "setsid": 112},  # x86_64
-    0xC00000B7: {"add_key": 217, "request_key": 218, "keyctl": 219, "setsid": 157},  # aarch64
+#: The keyring's system calls (add_key, request_key, keyctl), refused inside the sandbox with
+#: EPERM, by the architecture's audit number.
+KEYRING_SYSCALLS = {
+    0xC000003E: (248, 249, 250),  # x86_64
+    0xC00000B7: (217, 218, 219),  # aarch64
 }
+#: setsid, which "succeeds" inside the sandbox without doing anything: a session of its own would
+#: be a scheduling group of its own (an autogroup), out of reach of :class:`CpuGuard`'s
+#: SCHED_IDLE, while code that merely detaches a process (a daemon) should work as anywhere.
+SETSID_SYSCALL = {0xC000003E: 112, 0xC00000B7: 157}
 _ARCH_OF_MACHINE = {"x86_64": 0xC000003E, "amd64": 0xC000003E, "aarch64": 0xC00000B7, "arm64": 0xC00000B7}
 _X32_BIT = 0x40000000  # x86_64's x32 calls: the same numbers with this bit set
 
 
 def seccomp_filter(machine=None):
-    """A classic BPF program for seccomp that refuses :data:`REFUSED_SYSCALLS` with EPERM.
+    """A classic BPF program for seccomp: the keyring calls refused, setsid pretended.
 
     System calls of another architecture than the machine's (a 64-bit process can make 32-bit
     ones) are refused altogether, so that no other numbering reaches the same calls.
@@ -223,17 +226,19 @@ def seccomp_filter(machine=None):
     if arch is None:
         return None
     load_word, jump_equal, jump_at_least, give = 0x20, 0x15, 0x35, 0x06
-    allow, refuse = 0x7FFF0000, 0x00050000 | errno.EPERM
+    allow, pretend, refuse = 0x7FFF0000, 0x00050000, 0x00050000 | errno.EPERM  # an "error" of 0 returns 0
     offset_nr, offset_arch = 0, 4  # struct seccomp_data
-    checks = [(jump_equal, number) for number in REFUSED_SYSCALLS[arch].values()]
+    checks = [(jump_equal, number, refuse) for number in KEYRING_SYSCALLS[arch]]
+    checks.append((jump_equal, SETSID_SYSCALL[arch], pretend))
     if arch == 0xC000003E:
-        checks.insert(0, (jump_at_least, _X32_BIT))
-    # Each check jumps to the refusal (the last instruction) when it holds.
+        checks.insert(0, (jump_at_least, _X32_BIT, refuse))
+    endings = [allow, pretend, refuse]
     program = [(load_word, 0, 0, offset_arch), (jump_equal, 1, 0, arch), (give, 0, 0, refuse),
                (load_word, 0, 0, offset_nr)]
-    for index, (code, value) in enumerate(checks):
-        program.append((code, len(checks) - index, 0, value))
-    program += [(give, 0, 0, allow), (give, 0, 0, refuse)]
+    for index, (code, value, verdict) in enumerate(checks):
+        # When the check holds, jump over the checks after it to the verdict among the endings.
+        program.append((code, len(checks) - index - 1 + endings.index(verdict), 0, value))
+    program += [(give, 0, 0, verdict) for verdict in endings]
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 
 
@@ -251,7 +256,7 @@ def _keyring_call():
         return lambda: None
     if arch is None:
         return lambda: None
-    keyctl, join_session_keyring = REFUSED_SYSCALLS[arch]["keyctl"], 1
+    keyctl, join_session_keyring = KEYRING_SYSCALLS[arch][2], 1
 
     def join_new_session_keyring():
         syscall(keyctl, join_session_keyring, None)  # an anonymous keyring; no keyring support: no harm
@@ -480,10 +485,10 @@ class CpuGuard:
     the one that answers the grader (the set-up process's, or a test's copy's) gets the
     ``SCHED_IDLE`` policy: the student's extra processes and threads run only when a CPU would
     otherwise be idle, so a dozen busy ones take from other sandboxes what one would, not twelve
-    times as much. RLIMIT_NICE 0 keeps them from leaving that policy, and the seccomp filter
-    refuses setsid, with which a process would get a scheduling group of its own (an autogroup)
-    that competes with the grader's whole group as an equal. When all its processes together
-    have used more than ``cpu_seconds``, the guard kills the sandbox.
+    times as much. RLIMIT_NICE 0 keeps them from leaving that policy, and setsid does nothing
+    inside (:func:`seccomp_filter`): with it, a process would get a scheduling group of its own (an
+    autogroup) that competes with the grader's whole group as an equal. When all its processes
+    together have used more than ``cpu_seconds``, the guard kills the sandbox.
 
     Processes that live shorter than the interval are not caught; they are counted in the CPU
     time once their parent has waited for them (the sandbox's init waits for orphans).
