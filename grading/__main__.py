@@ -103,7 +103,7 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
           f"nbgrader recorded them in {jobs._duration(recording_seconds)} ({len(to_record) - len(not_recorded)} of "
           f"{len(students)} student(s)" + (f", {len(not_recorded)} FAILED" if not_recorded else "") + ")")
     for failure in failures:
-        advice = ("nothing was recorded for it; run make autograde again" if failure in machine
+        advice = ("no score was recorded for it; run make autograde again" if failure in machine
                   else "run make autograde again; tell the course's maintainers")
         print(f"  FAILED {failure[0]}/{failure[1]}: {failure[2]} ({advice})")
     for name, why in not_recorded.items():

@@ -25,7 +25,8 @@ files, wall time per request (enforced from outside by killing the whole sandbox
 Nothing of the grader crosses: bubblewrap itself starts with an empty environment (the
 sandbox's first process, bubblewrap's own, would show the grader's through ``/proc/1/environ``),
 each sandbox gets a session keyring of its own, and a seccomp filter refuses the keyring system
-calls (``add_key``, ``request_key``, ``keyctl``), as Docker's default profile does.
+calls (``add_key``, ``request_key``, ``keyctl``), as Docker's default profile does; ``/proc/keys``
+(which lists the descriptions of the keys the account may view) is empty.
 
 One sandbox never fails or slows another, whatever else the account runs:
 
@@ -132,7 +133,7 @@ class Limits:
 
     memory_bytes: int = 4 * 2**30
     processes: int = 64
-    cpu_seconds: int = 300
+    cpu_seconds: int = 600  # above the time limits of a notebook together (06: 340 s)
     file_bytes: int = 16 * 2**20
     tmp_bytes: int = 64 * 2**20
     output_bytes: int = 64 * 2**10
