@@ -166,7 +166,7 @@ class SafeExchangeCollect(ExchangeCollect):
         """File the first of ``records`` that can be read whole; the others are set aside or left."""
         dest = self.coursedir.format_path(self.coursedir.submitted_directory, student, self.coursedir.assignment_id)
         parent = os.path.dirname(dest)
-        for folder in (os.path.dirname(parent), parent, dest):
+        for folder in (parent, dest):  # made by collect: a link there was put there by someone else
             if os.path.lexists(folder) and not os.path.isdir(folder) or os.path.islink(folder):
                 self.log.error("NOT GRADED: %s is not a folder (a symlink?); nothing collected for %s", folder, student)
                 return

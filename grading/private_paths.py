@@ -38,7 +38,7 @@ def _variants(path):
     found = set()
     for candidate in {str(path), os.path.realpath(path)}:
         candidate = candidate.rstrip("/")
-        if candidate and candidate not in SYSTEM_PREFIXES:
+        if candidate.startswith("/") and candidate not in SYSTEM_PREFIXES:
             found.add(candidate)
             found.add(candidate.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
                       .replace("\n", "\\012"))
