@@ -15,8 +15,9 @@ the Python installation      read-only, at its own path; its ``site-packages`` e
 No network (a new network namespace with only a loopback that is down), no other processes
 (a new PID namespace: when the session ends every process in it is killed), no controlling
 terminal (given up before bubblewrap starts; setsid does nothing, so none can be gained), no
-course folder, gradebook, ``source/``, other students or hidden tests. As root the student's code runs as an unprivileged user of its own; otherwise in a user
-namespace as the instructor's user, without rights outside the sandbox either way.
+course folder, gradebook, ``source/``, other students or hidden tests. As root the student's
+code runs as an unprivileged user of its own; otherwise in a user namespace as the instructor's
+user, without rights outside the sandbox either way.
 
 Limits (per session, :class:`Limits`): address space, processes, CPU seconds, file size, open
 files, wall time per request (enforced from outside by killing the whole sandbox), and output
@@ -659,7 +660,8 @@ class Session:
                 self.guard.start()
         except RuntimeError as error:  # the account is out of processes
             self.close()
-            raise MachineFailure(f"the grader could not start a thread for the sandbox ({error}; out of processes?)") from None
+            raise MachineFailure(f"the grader could not start a thread for the sandbox ({error}; "
+                                 "out of processes?)") from None
         self.deadline = time.monotonic() + self.limits.start_seconds
         setup = {"prelude": self.prelude, "cells": [list(c) for c in self.cells],
                  "fixtures": self.fixtures, "torch_threads": 1 if self.policy == "torch" else 0}
@@ -737,7 +739,8 @@ class Session:
             raise SandboxLost("Crashed", f"no process for the test could start: your code left {running} processes "
                                          f"and threads running, at the limit of {self.limits.processes}")
         self._kill()
-        self.lost = f"no process for the test could start ({error[:200]}) with {running} of {self.limits.processes} in the sandbox"
+        self.lost = (f"no process for the test could start ({error[:200]}) with {running} of "
+                     f"{self.limits.processes} in the sandbox")
         raise MachineFailure(self.lost)
 
     def end_test(self):
