@@ -197,7 +197,8 @@ def read_tree(fd, owner=None, ignore=(), limit=MAX_UPLOAD_BYTES, file_limit=MAX_
     -------
     (dict, list)
         {relative path: bytes} of the files taken, and [(relative path, reason)] of the entries
-        refused one by one (a symlink, a FIFO, a device, a file of another owner, one too large).
+        refused one by one (a symlink, a FIFO, a device, a file of another owner, one too large,
+        a name with control characters).
 
     Raises
     ------
@@ -215,6 +216,9 @@ def read_tree(fd, owner=None, ignore=(), limit=MAX_UPLOAD_BYTES, file_limit=MAX_
             if seen[0] > MAX_FILES:
                 raise TooMuch(f"holds more than {MAX_FILES} files and folders, over the limit")
             try:
+                if not name.isprintable():  # a name that would forge lines of the log
+                    relative = f"{prefix}{ascii(name)}"
+                    raise Refused("its name holds control characters")
                 status = lstat(name, folder_fd)
                 if stat.S_ISDIR(status.st_mode):
                     if depth >= MAX_DEPTH:

@@ -45,6 +45,7 @@ def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path)
     mine = record(inbound, me, 10, {"01_convolutions.ipynb": honest})
     (mine / "02_sobel_laplace.ipynb").symlink_to(course / "source" / ASSIGNMENT / "02_sobel_laplace.ipynb")
     os.mkfifo(mine / "03_pooling.ipynb")
+    (mine / "notes\n[CollectApp | INFO] Collecting submission: x").write_bytes(b"")
     with open(mine / "04_big.ipynb", "wb") as handle:
         handle.truncate(26 * 2**20)
     if os.geteuid() == 0:  # a classmate's file in this account's submission
@@ -77,7 +78,9 @@ def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path)
                  "whose id it carries",
                  f"NOT GRADED: inbound/{mine.name}/02_sobel_laplace.ipynb: is a symlink, not a file",
                  f"NOT GRADED: inbound/{mine.name}/03_pooling.ipynb: is a FIFO (named pipe), not a file",
-                 f"NOT GRADED: inbound/{mine.name}/04_big.ipynb: has 26 MB, over the limit of 25 MB"):
+                 f"NOT GRADED: inbound/{mine.name}/04_big.ipynb: has 26 MB, over the limit of 25 MB",
+                 f"NOT GRADED: inbound/{mine.name}/'notes\\n[CollectApp | INFO] Collecting submission: x': its name "
+                 "holds control characters"):
         assert line in log, f"{line}\n---\n{log}"
     if os.geteuid() == 0:
         assert (f"NOT GRADED: inbound/{mine.name}/05_equivariance.ipynb: is owned by {other}, not by {me}; left out"
