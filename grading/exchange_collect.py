@@ -11,9 +11,9 @@ newest submission that passes every check, and sets aside, with a ``NOT GRADED:`
 
 * an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a safe student id;
 * one that is not a folder (a symlink, a FIFO, a device);
-* one not owned by the account whose id it carries, or holding a file or folder of another owner:
-  a classmate cannot hand in under someone else's id, and a submission set aside is never filed
-  over anyone's work (the student's own newest valid one is collected instead);
+* one not owned by the account whose id it carries: a classmate cannot hand in under someone
+  else's id, and a submission set aside is never filed over anyone's work (the student's own
+  newest valid one is collected instead);
 * one over the limits of :mod:`grading.safe_files` (files, bytes, depth);
 * one without the ``submission_secret.txt`` that ``nbgrader submit`` writes (a folder made by
   hand without it would stop ``nbgrader release_feedback`` for everyone), or whose
@@ -23,8 +23,8 @@ The time in a submission's name is the student's to write: when it is far from t
 kernel gives its folder, a warning says so (late penalties are the instructor's to decide).
 Names are logged escaped when they hold control characters.
 
-Within a submission, a single entry that is not a regular file (a symlink among the notebooks)
-is left out with a line of its own; the rest is collected. Nothing in the exchange is moved or
+Within a submission, a single entry that is not a regular file (a symlink among the notebooks),
+or that another account owns, is left out with a line of its own; the rest is collected. Nothing in the exchange is moved or
 deleted. Folders are read through descriptors and never through a link, also when the student
 swaps one while it is read. ``--update`` and ``--before-duedate`` work as in nbgrader.
 
