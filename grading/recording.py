@@ -331,7 +331,8 @@ def record(root, assignment, to_record, students, db_url, out=None):
     status, lines = _run_quietly(command, root, out)
     failed = recording_failures(lines)
     for student in to_record:
-        if student not in failed and not (root / "autograded" / student / assignment).is_dir():
+        handed_in = any((root / "submitted" / student / assignment).glob("*.ipynb"))
+        if student not in failed and handed_in and not (root / "autograded" / student / assignment).is_dir():
             failed[student] = "nbgrader wrote no autograded folder"
         _settle_record(root, assignment, student, student in failed)
     kept = restore_manual_grading_marks(root, assignment, marks, db_url)
