@@ -14,7 +14,10 @@ runs in the sandbox and the trusted tests decide; nbgrader records. Submissions 
 * ``threat``: notebook 01's ``threat_course_folder`` case (attacks the course folder, the
   gradebook, later kernels; leaves a process behind): full marks, and nothing outside changes;
 * ``unreadable``: a truncated file (set aside with a clear message, the student still listed);
-and, for one student, a notebook with an unexpected name and a zip where a notebook should be.
+and, for one student, a notebook with an unexpected name and a zip where a notebook should be;
+and odd input, one notebook or two per student (:func:`_odd_submissions`): lone surrogates and a
+NUL in a written answer, a code cell and an error message (``odd_text``), a 2 MB solution cell
+(``big_cell``), a ``train`` that installs smuggled weights (``smuggler``).
 Every graded cell's score is asserted exactly. The crafted cases are graded one by one, without
 nbgrader, in tests/test_grading_cases.py.
 """
@@ -114,6 +117,54 @@ def _tamper(nb):
     return nb
 
 
+def _write_escaped(nb, path):
+    """Write a notebook as JupyterLab would keep text it cannot encode: as JSON escapes (\\ud800)."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=True))
+
+
+#: The odd-input students' written answers waiting for a person (those they handed in).
+ODD_WAITING = {"odd_text": 2, "big_cell": 1, "smuggler": 1}
+
+
+def _odd_submissions(root):
+    """(student, notebook, notebook node, exact scores) of the odd-input students.
+
+    Scores are given for the tests that lose points; every other test cell scores full marks.
+    """
+    def instructor(name):
+        source_nb = read(root / "source" / ASSIGNMENT / f"{name}.ipynb")
+        return {gid: _solution_source(c) for gid, c in solution_cells(source_nb).items()}
+
+    def release(name):
+        return read(root / "release" / ASSIGNMENT / f"{name}.ipynb")
+
+    # Lone surrogates and a NUL: in a written answer, in a code cell (Python refuses to compile
+    # it, as a kernel would: conv2d is never defined) and in an error message made at run time.
+    answers = instructor("01_convolutions")
+    answers["written_correlation_vs_convolution"] = "The kernel is flipped \ud800 (a lone surrogate) and a NUL \x00."
+    answers["conv2d"] += "\n# a comment with a lone surrogate \udcff\n"
+    yield "odd_text", "01_convolutions", _fill(release("01_convolutions"), answers), {"test_conv2d": 0.0}
+    answers = instructor("04_receptive_field")
+    answers["input_region"] = ("def input_region(layers, i, j, image_shape=None):\n"
+                               "    raise ValueError('not yet ' + chr(0xD800) + chr(0))\n")
+    yield "odd_text", "04_receptive_field", _fill(release("04_receptive_field"), answers), {"test_input_region": 0.0}
+    # A table of 2 MB pasted into the cell, and a correct corr2d after it: the pages show the
+    # table's start, the sandbox runs all of it.
+    answers = instructor("01_convolutions")
+    rows = "".join(f"    ({i}, {i / 2:.6f}, 'row {i:06d} of a table pasted into the cell'),\n" for i in range(28_000))
+    answers["corr2d"] = f"_TABLE = [\n{rows}]\n\n{answers['corr2d']}"
+    assert len(answers["corr2d"]) > 2_000_000
+    yield "big_cell", "01_convolutions", _fill(release("01_convolutions"), answers), {}
+    # Task 5's train installs weights trained elsewhere (tests/cases/06_pytorch_cnn).
+    case = cases("06_pytorch_cnn")["threat_smuggled_weights"]
+    answers = instructor("06_pytorch_cnn")
+    answers = {gid: text + ("\n\n" + case["cells"][gid] if gid in case["cells"] else "") for gid, text in answers.items()}
+    yield "smuggler", "06_pytorch_cnn", _fill(release("06_pytorch_cnn"), answers), case["scores"]
+
+
 def _course_fingerprint(root):
     """Hashes of every file the grading must not change (all but nbgrader's and the cache's output)."""
     skip = ("autograded/", "feedback/", ".grading/", "gradebook.db", "grades.csv", "submitted/", "grading/",
@@ -162,6 +213,11 @@ def course(tmp_path_factory):
         text = (root / "release" / ASSIGNMENT / f"{name}.ipynb").read_text()
         (folder / f"{name}.ipynb").write_text(text[: len(text) // 2])
         expected.setdefault("unreadable", {})[name] = zero
+    for student, name, nb, lost in _odd_submissions(root):
+        _write_escaped(nb, root / "submitted" / student / ASSIGNMENT / f"{name}.ipynb")
+        tests = autograded_test_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb"))
+        expected.setdefault(student, {})[name] = {gid: float(lost.get(gid, nbgrader_meta(c)["points"]))
+                                                  for gid, c in tests.items()}
     # Files that are not notebooks of the assignment are named and left alone.
     odd = root / "submitted" / "untouched" / ASSIGNMENT
     (odd / "my_notes.ipynb").write_text((root / "release" / ASSIGNMENT / "01_convolutions.ipynb").read_text())
@@ -354,7 +410,7 @@ def test_exported_grades_add_up(course):
         assert float(rows[student]["score"]) == pytest.approx(total), student
         # The instructor's answers were graded by hand above; the others still wait for a person.
         waiting = 0 if student in ("instructor", "untouched", "edited_tests", "unreadable", "threat") else \
-            sum(len(g) for g in course["written"].values())
+            ODD_WAITING.get(student, sum(len(g) for g in course["written"].values()))
         assert int(rows[student]["waiting_for_manual_grading"]) == waiting, student
         max_total = max_total or float(rows[student]["max_score"])
         assert float(rows[student]["max_score"]) == max_total
@@ -391,3 +447,73 @@ def test_grading_guides_are_next_to_the_answer_for_the_grader_and_never_in_feedb
             assert "For the grader only" not in text, (student, name)
             # "instructor" typed the model answers in as their own; an untouched notebook has none.
             assert student == "instructor" or "Model answer" not in text, (student, name)
+
+
+# ------------------------------------------------------------------ odd input
+
+def test_text_nbgrader_cannot_store_is_recorded_replaced_and_said_so(course):
+    """Lone surrogates and a NUL reach the autograded notebooks as U+FFFD, with a note (scores above)."""
+    root = course["root"]
+    answers = solution_cells(read(root / "autograded" / "odd_text" / ASSIGNMENT / "01_convolutions.ipynb"))
+    for gid in ("written_correlation_vs_convolution", "conv2d"):
+        assert "\ufffd" in answers[gid].source and "Note from grading" in answers[gid].source, answers[gid].source[-300:]
+    tests = autograded_test_cells(read(root / "autograded" / "odd_text" / ASSIGNMENT / "04_receptive_field.ipynb"))
+    assert "not yet \ufffd\ufffd" in tests["test_input_region"].outputs[0]["evalue"]
+
+
+def _formgrader_page(root, notebook_path):
+    """The page Formgrader shows for an autograded notebook: its exporter under the course's nbgrader_config.py."""
+    from nbconvert.exporters import HTMLExporter
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.merge(Config({"HTMLExporter": {"template_name": "formgrade"}}))
+    resources = {"nbgrader": {"notebook": notebook_path.stem, "score": 0, "max_score": 0, "late_penalty": 0},
+                 "base_url": "", "index": 0, "total": 1, "submission_id": "s", "notebook_id": notebook_path.stem}
+    return HTMLExporter(config=config).from_notebook_node(read(notebook_path), resources=resources)[0]
+
+
+def test_a_2_mb_solution_cell_is_cut_on_its_pages_and_graded_whole(course):
+    """Feedback and Formgrader show the cell's start with a note; pages stay under 2 MB. Its corr2d,
+    after the table, scored full marks (asserted above): the sandbox ran the whole cell."""
+    root = course["root"]
+    graded = root / "autograded" / "big_cell" / ASSIGNMENT / "01_convolutions.ipynb"
+    source = solution_cells(read(graded))["corr2d"].source
+    assert len(source) > 2_000_000, "the autograded notebook keeps the whole cell"
+    nbgrader("generate_feedback", ASSIGNMENT, "--student=big_cell", cwd=root)
+    feedback = (root / "feedback" / "big_cell" / ASSIGNMENT / "01_convolutions.html").read_text()
+    for page in (feedback, _formgrader_page(root, graded)):
+        assert len(page.encode()) < 2_000_000
+        text = BeautifulSoup(page, "html.parser").get_text()
+        assert f"This cell has {len(source.splitlines()):,} lines and {len(source):,} characters" in text
+        assert "row 000000 of a table" in text and "row 027999 of a table" not in text
+
+
+def test_a_student_nbgrader_cannot_record_is_named_and_keeps_the_earlier_record(course):
+    """nbgrader fails for one student (a timestamp.txt it cannot read): the summary names them, their
+    earlier autograded notebooks stay, the others' records stand; once the cause is gone the next run
+    records them."""
+    from grading.jobs import cache_path
+
+    root, student = course["root"], "edited_tests"
+    folder = root / "autograded" / student / ASSIGNMENT
+    before = {path.name: path.read_bytes() for path in folder.glob("*.ipynb")}
+    stamp = root / "submitted" / student / ASSIGNMENT / "timestamp.txt"
+    stamp.write_text("not a time\n")
+    os.utime(cache_path(root, ASSIGNMENT, student, "01_convolutions"))  # due for recording, as after new results
+    command = [sys.executable, "-m", "grading", "autograde", ASSIGNMENT]
+    try:
+        run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=900)
+        assert run.returncode == 1, run.stdout[-3000:]
+        assert f"FAILED {student}: nbgrader could not record their results" in run.stdout, run.stdout[-3000:]
+        summary = next(line for line in run.stdout.splitlines() if line.startswith("summary:"))
+        assert summary.endswith(", 1 FAILED)"), summary
+        assert {path.name: path.read_bytes() for path in folder.glob("*.ipynb")} == before
+        test_every_graded_cell_scores_exactly_as_expected(course)
+    finally:
+        stamp.unlink()
+    run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0 and "FAILED" not in run.stdout, run.stdout[-3000:]
+    assert {path.name for path in folder.glob("*.ipynb")} == set(before)
+    test_every_graded_cell_scores_exactly_as_expected(course)
