@@ -52,6 +52,7 @@ def _venv_on_path():
 def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
     from grading import jobs, recording
     from grading.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
+    from grading.student_ids import normal_id
 
     root = Path(root).resolve()
     _venv_on_path()
@@ -64,6 +65,7 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     not_graded = {}
     every_job = jobs.discover(root, assignment, sys.stdout, not_graded)
+    student = normal_id(student) if student else None  # filed in NFC (grading.student_ids), whatever was typed
     todo = [job for job in every_job if student in (None, job[0])]
     scheduler = scheduler or course_setting(root, "Grading", "scheduler") or None
     counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler)

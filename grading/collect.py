@@ -11,8 +11,9 @@ Two layouts are understood, in any mix:
 
 What is skipped or refused, always with a line that says why: macOS and Jupyter litter
 (``__MACOSX/``, ``._*``, ``.ipynb_checkpoints/``, ``.DS_Store``); archive members whose name
-points outside the archive (``..``, an absolute path); student ids that are not a safe folder
-name. When one student uploaded the same file twice, the later upload wins and the log says so.
+points outside the archive (``..``, an absolute path); names that are no student id
+(:mod:`grading.student_ids`: a path, a leading dot or dash, a control character, ...). Student
+ids are filed in Unicode's composed form (NFC). When one student uploaded the same file twice, the later upload wins and the log says so.
 
 Only regular files are read (:mod:`grading.safe_files`): a symlink, FIFO or device in the
 download is refused, never followed, waited on or read. Sizes are counted unpacked: a notebook
@@ -41,12 +42,12 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from grading.jobs import _SAFE_NAME
 from grading.safe_files import (MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, Refused, kind, megabytes,
                                 open_regular, read_capped, read_regular)
+from grading.student_ids import normal_id, shown, why_not_a_student_id
 
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?$")
-NAMED_FILE = re.compile(r"^(?P<student>[A-Za-z0-9.@+-]+)_(?P<rest>.+)$")
+NAMED_FILE = re.compile(r"^(?P<student>[^_]+)_(?P<rest>.+)$", re.S)
 JUNK_NAMES = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
 
 #: Largest file of a download that is opened at all: Moodle's whole download, a zip of every hand-in.
@@ -115,13 +116,18 @@ class Collector:
 
     def student_for(self, participant, full_name, where):
         """The student id a Moodle folder is filed under, or None (refused)."""
-        student = self.mapping.get(participant, participant)
-        if not _SAFE_NAME.match(student):
-            self.refuse(f"{where}: the student id {student!r} is not a safe folder name "
-                        "(letters, digits, . _ @ + -, not starting with a dot)")
-            return None
-        self.participants[participant] = (student, full_name)
+        student = self._student_id(self.mapping.get(participant, participant), where)
+        if student is not None:
+            self.participants[participant] = (student, normal_id(full_name))
         return student
+
+    def _student_id(self, name, where):
+        """``name`` as the student id it is filed under (NFC), or None (refused, with the reason)."""
+        why = why_not_a_student_id(name)
+        if why:
+            self.refuse(f"{shown(where)}: the student id {name!r} is refused: {why}")
+            return None
+        return normal_id(name)
 
     # -- the layouts
 
@@ -142,8 +148,9 @@ class Collector:
                 self._zip_file(entry)
             elif entry.suffix.lower() == ".ipynb":
                 named = NAMED_FILE.match(entry.name)
-                if named and self._safe(named["student"], entry.name):
-                    self._read_file(named["student"], named["rest"], entry, entry.name)
+                student = named and self._student_id(named["student"], entry.name)
+                if student:
+                    self._read_file(student, named["rest"], entry, entry.name)
                 elif not named:
                     self.log(f"skipped {entry.name}: not named <student>_<notebook>.ipynb")
             else:
@@ -175,12 +182,6 @@ class Collector:
         if room < MAX_NOTEBOOK_BYTES:
             return max(0, room), f"the limit of {megabytes(MAX_UPLOAD_BYTES)} for {student}'s hand-in in all"
         return MAX_NOTEBOOK_BYTES, f"the limit of {megabytes(MAX_NOTEBOOK_BYTES)} for one notebook"
-
-    def _safe(self, student, where):
-        if _SAFE_NAME.match(student):
-            return True
-        self.refuse(f"{where}: the student id {student!r} is not a safe folder name")
-        return False
 
     def _moodle_folder(self, folder):
         match = MOODLE_FOLDER.match(folder.name)
@@ -222,8 +223,10 @@ class Collector:
         named = NAMED_FILE.match(path.name)
         if not named:
             self.log(f"skipped {path.name}: not Moodle's download, nor named <student>_<anything>.zip")
-        elif self._safe(named["student"], path.name):
-            self._read_file(named["student"], path.name, path, path.name, zipped=True)
+        else:
+            student = self._student_id(named["student"], path.name)
+            if student:
+                self._read_file(student, path.name, path, path.name, zipped=True)
 
     def _moodle_zip(self, zip_name, archive, members):
         """Moodle's whole download as one zip: its first folder level are the students."""

@@ -9,7 +9,7 @@ course (``c.ExchangeFactory.collect`` in ``nbgrader_config.py``), so the README'
 ``nbgrader collect ex04`` and Formgrader's button both go through it. It files a student's
 newest submission that passes every check, and sets aside, with a ``NOT GRADED:`` line each:
 
-* an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a safe student id;
+* an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a student id (:mod:`grading.student_ids`);
 * one that is not a folder (a symlink, a FIFO, a device);
 * one not owned by the account whose id it carries: a classmate cannot hand in under someone
   else's id, and a submission set aside is never filed over anyone's work (the student's own
@@ -42,8 +42,8 @@ import tempfile
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import check_mode, parse_utc
 
-from grading.jobs import _SAFE_NAME
 from grading.safe_files import Refused, kind, lstat, open_folder, read_tree, user_name
+from grading.student_ids import why_not_a_student_id
 
 
 #: Written by ``nbgrader submit``; ``nbgrader release_feedback`` needs it for every collected submission.
@@ -63,14 +63,15 @@ def parse_entry(name, assignment):
     Raises
     ------
     Refused
-        When the name has the assignment's form but not a safe student id or a valid time.
+        When the name has the assignment's form but no student id or no valid time.
     """
     parts = name.rsplit("+", 3)
     if len(parts) not in (3, 4) or parts[1] != assignment:
         return None
     student, stamp = parts[0], parts[2]
-    if not _SAFE_NAME.match(student):
-        raise Refused(f"its student id {student!r} is not a safe folder name")
+    why = why_not_a_student_id(student)
+    if why:
+        raise Refused(f"its student id {student!r} is refused: {why}")
     try:
         when = parse_utc(stamp)
     except (ValueError, OverflowError):

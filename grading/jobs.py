@@ -15,14 +15,14 @@ next run grades it.
 
 import json
 import os
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from grading.student_ids import is_student_id, normal_id, shown, why_not_a_student_id
+
 UNSAFE_ENV = "EX04_UNSAFE_NO_SANDBOX"
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
 def unsafe_requested():
@@ -31,7 +31,7 @@ def unsafe_requested():
 
 
 def cache_path(root, assignment, student, notebook):
-    if not _SAFE_NAME.match(student) or not _SAFE_NAME.match(notebook):
+    if not is_student_id(student) or not is_student_id(notebook):
         raise ValueError(f"not a safe folder name: {student!r}/{notebook!r}")
     return Path(root) / ".grading" / assignment / student / f"{notebook}.json"
 
@@ -120,8 +120,13 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
     jobs = []
     for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
         student = folder.parent.name
-        if not _SAFE_NAME.match(student):
-            not_graded_line(None, f"NOT GRADED: submitted/{student}: not a safe student id (letters, digits, . _ @ + - only)")
+        if not is_student_id(student):  # the pre-flight moves these away; nbgrader would take them
+            not_graded_line(None, f"NOT GRADED: submitted/{shown(student)}: not a student id: "
+                                  f"{why_not_a_student_id(student)}")
+            continue
+        if student != normal_id(student):  # the pre-flight renames these, unless the composed name is taken
+            not_graded_line(None, f"NOT GRADED: submitted/{shown(student)}: its name is not in Unicode's composed "
+                                  f"form (NFC) and submitted/{normal_id(student)} exists too")
             continue
         if folder.parent.is_symlink() or folder.is_symlink():  # the pre-flight moves these away; never followed
             not_graded_line(student, f"NOT GRADED: {folder.relative_to(root)}: is a symlink, not a folder")

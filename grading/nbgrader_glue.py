@@ -401,11 +401,16 @@ def set_aside_unreadable(root, assignment, out, db_url=None):
     root = Path(root)
     set_aside, students = [], set()
     for moved in set_aside_what_is_not_a_file(root, assignment):
+        if "renamed_to" in moved:
+            print(f"pre-flight: {moved['path']} renamed to {moved['renamed_to']}: {moved['why']}", file=out)
+            continue
         print(f"NOT GRADED: {moved['path']}: {moved['why']}.\n"
-              f"  Set aside as {moved['set_aside_as']}; a student hands in plain files, so nothing of it is "
-              f"graded or copied.", file=out)
+              f"  Set aside as {moved['set_aside_as']}; "
+              + ("a student hands in plain files, so nothing of it is graded or copied." if moved["student"] else
+                 "nbgrader never sees it. Rename the folder and put it back to grade it."), file=out)
         set_aside.append((root / moved["set_aside_as"], moved["why"]))
-        students.add(moved["student"])
+        if moved["student"]:
+            students.add(moved["student"])
     for path in sorted(root.glob(f"submitted/*/{assignment}/*.ipynb")):
         reason = unreadable_reason(path)
         if reason is None:

@@ -9,6 +9,12 @@ skips), under its relative path with ``/`` written as ``%2F``. So are single fil
 :data:`grading.safe_files.MAX_NOTEBOOK_BYTES` and whole hand-ins over the limits of a hand-in
 (bytes, files, depth). Nothing is deleted, no link is followed, and each move is recorded in
 ``submitted/.set-aside/reasons.jsonl``, from which :func:`set_aside_notes` tells the student.
+
+Student folders are checked by name too (:mod:`grading.student_ids`): a folder whose name is
+no student id (a newline in it, say) is set aside the same way, and so are both folders of a
+pair that name one student in two Unicode forms (NFC and NFD): nothing is merged. A folder named
+in the decomposed form (macOS writes NFD) alone is renamed to the composed one (NFC), under
+which the student is filed everywhere.
 """
 
 import json
@@ -18,6 +24,7 @@ import urllib.parse
 from pathlib import Path
 
 from grading.safe_files import MAX_DEPTH, MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, kind, megabytes
+from grading.student_ids import normal_id, shown, why_not_a_student_id
 
 SET_ASIDE = ".set-aside"
 REASONS = "reasons.jsonl"
@@ -76,13 +83,13 @@ def move_aside(submitted, path, why, assignment, student):
     """Move ``path`` (below ``submitted``) into the quarantine; returns where it went."""
     folder = quarantine(submitted)
     relative = path.relative_to(submitted).as_posix()
-    name, number = urllib.parse.quote(relative, safe=""), 1
+    name, number = urllib.parse.quote(relative, safe="", errors="surrogateescape"), 1
     while os.path.lexists(folder / name):
         number += 1
-        name = urllib.parse.quote(f"{relative}#{number}", safe="")
+        name = urllib.parse.quote(f"{relative}#{number}", safe="", errors="surrogateescape")
     os.rename(path, folder / name)  # the entry itself: a link is moved, never followed
     with open(folder / REASONS, "a", encoding="utf-8") as stream:
-        stream.write(json.dumps({"student": student, "assignment": assignment, "path": f"submitted/{relative}",
+        stream.write(json.dumps({"student": student, "assignment": assignment, "path": f"submitted/{shown(relative)}",
                                  "set_aside_as": f"submitted/{SET_ASIDE}/{name}", "why": why}) + "\n")
     return folder / name
 
@@ -99,14 +106,18 @@ def set_aside_what_is_not_a_file(root, assignment):
     submitted = Path(root) / "submitted"
     if not submitted.is_dir():
         return []
-    moved = []
+    moved = compose_folder_names(submitted)
 
     def aside(path, why, student):
         target = move_aside(submitted, path, why, assignment, student)
-        moved.append({"student": student, "path": f"submitted/{path.relative_to(submitted).as_posix()}",
+        moved.append({"student": student, "path": f"submitted/{shown(path.relative_to(submitted).as_posix())}",
                       "set_aside_as": f"submitted/{SET_ASIDE}/{target.name}", "why": why})
 
-    for entry in sorted(os.scandir(submitted), key=lambda e: e.name):
+    entries = sorted(os.scandir(submitted), key=lambda e: e.name)
+    composed = {}
+    for entry in entries:
+        composed.setdefault(normal_id(entry.name), []).append(entry.name)
+    for entry in entries:
         if entry.name.startswith("."):
             continue
         status = entry.stat(follow_symlinks=False)
@@ -119,6 +130,10 @@ def set_aside_what_is_not_a_file(root, assignment):
             status = folder.lstat()
         except FileNotFoundError:
             continue
+        refused = folder_name_problem(entry.name, composed[normal_id(entry.name)])
+        if refused:  # nbgrader would take the folder under a name that is no student's: no student is told
+            aside(folder, refused, None)
+            continue
         if not stat.S_ISDIR(status.st_mode):
             aside(folder, f"is {kind(status.st_mode) or 'a file'}, not a folder", entry.name)
             continue
@@ -128,6 +143,45 @@ def set_aside_what_is_not_a_file(root, assignment):
         for path, why in single:
             aside(path, why, entry.name)
     return moved
+
+
+def folder_name_problem(name, same_student):
+    """Why the folder ``submitted/<name>`` is no student's, or None.
+
+    ``same_student`` are the names in ``submitted/`` that are ``name`` in Unicode's composed form.
+    """
+    why = why_not_a_student_id(name)
+    if why:
+        return f"not a student id: {why}"
+    if len(same_student) > 1:
+        others = ", ".join(f"submitted/{ascii(other)}" for other in same_student if other != name)
+        return (f"{others} names the same student in another Unicode form (NFC/NFD); neither is graded "
+                "until one is renamed or the two are merged by hand")
+    return None
+
+
+def compose_folder_names(submitted):
+    """Rename each folder of ``submitted`` named in decomposed Unicode (NFD, as macOS writes) to the
+    composed form (NFC) in which student ids are filed, unless a folder has that name already.
+
+    Returns
+    -------
+    list of dict
+        One per folder renamed: ``path``, ``renamed_to`` and ``why`` (relative to the course).
+    """
+    renamed = []
+    for entry in sorted(os.scandir(submitted), key=lambda e: e.name):
+        composed = normal_id(entry.name)
+        if composed == entry.name or why_not_a_student_id(entry.name) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            os.mkdir(Path(submitted) / composed)  # claims the name: a folder that is there already stays
+        except FileExistsError:
+            continue
+        os.rename(entry.path, Path(submitted) / composed)  # onto the empty folder just made
+        renamed.append({"path": f"submitted/{ascii(entry.name)}", "renamed_to": f"submitted/{composed}",
+                        "why": "the same name in Unicode's composed form (NFC), in which student ids are filed"})
+    return renamed
 
 
 def set_aside_notes(root, assignment):
@@ -141,7 +195,8 @@ def set_aside_notes(root, assignment):
             moved = json.loads(line)
         except ValueError:
             continue
-        if moved.get("assignment") == assignment and os.path.lexists(Path(root) / moved["set_aside_as"]):
+        wanted = moved.get("student") and moved.get("assignment") == assignment
+        if wanted and os.path.lexists(Path(root) / moved["set_aside_as"]):
             notes.setdefault(moved["student"], []).append(
                 f"NOT GRADED: {moved['path']}: {moved['why']}; set aside as {moved['set_aside_as']}")
     return notes

@@ -26,7 +26,8 @@ import tempfile
 from collections import namedtuple
 from pathlib import Path
 
-from grading.jobs import _SAFE_NAME, cache_path
+from grading.jobs import cache_path
+from grading.student_ids import is_student_id, nbgrader_exclusion
 
 
 def nbgrader_command(*args):
@@ -85,7 +86,7 @@ def register_assignment(root, assignment, db_url, out=None):
 def submitted_students(root, assignment):
     """Student ids with a folder in ``submitted/`` (safe folder names only), sorted."""
     return sorted(p.parent.name for p in Path(root).glob(f"submitted/*/{assignment}")
-                  if p.is_dir() and _SAFE_NAME.match(p.parent.name))
+                  if p.is_dir() and is_student_id(p.parent.name))
 
 
 def names_from_moodle(root, assignment, db_url, students):
@@ -327,7 +328,7 @@ def record(root, assignment, to_record, students, db_url, out=None):
     others = sorted(set(students) - set(to_record))
     command = nbgrader_command("autograde", assignment, "--log-level=WARN")
     if others:
-        command.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
+        command.append(nbgrader_exclusion(others))
     status, lines = _run_quietly(command, root, out)
     failed = recording_failures(lines)
     for student in to_record:
@@ -420,7 +421,7 @@ def write_feedback(root, assignment, db_url, force=False, out=None):
         kept = {}
     code = _code_digest(root)
     students = sorted(p.parent.name for p in root.glob(f"autograded/*/{assignment}")
-                      if _SAFE_NAME.match(p.parent.name) and any(p.glob("*.ipynb")))
+                      if is_student_id(p.parent.name) and any(p.glob("*.ipynb")))
     digests, stale = {}, []
     with Gradebook(db_url) as gradebook:
         for student in students:
@@ -437,7 +438,7 @@ def write_feedback(root, assignment, db_url, force=False, out=None):
         command = nbgrader_command("generate_feedback", assignment, "--log-level=WARN")
         others = sorted(set(p.parent.name for p in root.glob(f"autograded/*/{assignment}")) - set(stale))
         if others:
-            command.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
+            command.append(nbgrader_exclusion(others))
         status, _ = _run_quietly(command, root, out)
     files = 0
     for student in stale:

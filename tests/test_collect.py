@@ -119,7 +119,8 @@ def test_unsafe_student_ids_are_refused(course, tmp_path):
     mapping = tmp_path / "ids.csv"
     mapping.write_text("participant_id,student_id\n1,..\n2,a/b\n")
     counts, log = run(course, mapping_path=mapping)
-    assert "the student id '..' is not a safe folder name" in log and "'a/b' is not a safe folder name" in log
+    assert "the student id '..' is refused: it starts with a dot" in log
+    assert "the student id 'a/b' is refused: it holds a / or \\ (a path, not one folder)" in log
     assert not (course / "submitted").exists() or not any((course / "submitted").iterdir())
     assert counts["refused"] == 2
 

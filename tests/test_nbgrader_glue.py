@@ -173,7 +173,7 @@ def test_discover_names_files_that_are_not_graded(tmp_path):
     log = out.getvalue()
     assert "01_convolutions (1).ipynb: no notebook of ex04 has this name" in log
     assert "02_sobel_laplace.zip: a zip archive" in log and "notes.txt: not a notebook" in log
-    assert "submitted/..evil: not a safe student id" in log
+    assert "submitted/..evil: not a student id: it starts with a dot" in log
 
 
 def test_results_are_cached_atomically_and_keyed_by_content(tmp_path):
