@@ -8,8 +8,13 @@ machines, and their results can be cached.
 The student's code is taken from the solution cells of their file, matched by ``grade_id`` to
 the solution cells of the source notebook (a cell of the wrong type, or one that is missing,
 counts as not answered); everything else in their file (test cells, metadata, outputs) is
-ignored. The cells run once per policy in a sandbox, and each trusted test runs in a fresh copy
-(a fork) of that process, so that PyTorch is imported once per notebook, not once per test.
+ignored. The cells run once per policy in a sandbox, one at a time with a time limit each, and each
+trusted test runs in a fresh copy (a fork) of that process, so that PyTorch is imported once per
+notebook, not once per test.
+
+The cell is the unit of failure: a cell that ends the process or runs out of its time is set
+aside, the set-up starts again without it, and only the tests of what it was to define fail
+(with a message that names the cell); the other cells are graded as usual.
 """
 
 import ast
@@ -22,7 +27,7 @@ from pathlib import Path
 
 from grading import ex04
 from grading.framework import Failed, SandboxLost, Student, StudentError, current_phase, registered
-from grading.sandbox import Limits, MachineFailure, Session
+from grading.sandbox import Limits, MachineFailure, Session, killed_by
 
 #: Bump when a change of the tests or the engine should invalidate cached results.
 ENGINE_VERSION = "2"
@@ -183,28 +188,63 @@ def _failure(kind, message, phase=None):
     return {"passed": False, "kind": kind, "phase": where, "check": check, "message": str(message)[:3000]}
 
 
-def start_session(policy, cells, prelude, limits, sandboxed, uid=None):
-    """Start a sandbox and run the student's cells in it; returns (session, None) or (None, failure)."""
-    session = Session(policy, cells, prelude, [FIXTURES[policy]], limits, sandboxed, uid)
-    try:
-        session.start()
-    except MachineFailure:  # not the student's: the job is graded again later
-        session.close()
-        raise
-    except Exception as error:  # a forged or broken first reply is the student's fault too
-        session.close()
-        if not isinstance(error, SandboxLost):
-            error = SandboxLost("Crashed", f"the student's process broke the grading protocol ({type(error).__name__})")
-        kind = "timeout" if error.type == "TimedOut" else "crashed"
-        return None, _failure(kind, error.message, ("setup", ""))
-    return session, None
+def start_session(policy, cells, prelude, limits, sandboxed, uid=None, faulty=None):
+    """Start a sandbox and run the student's cells in it; returns (session, None) or (None, failure).
+
+    A cell that ends the process or runs out of its time is set aside: it is added to ``faulty``
+    (grade_id -> :func:`cell_fault`) and the set-up starts again without it. Cells already in
+    ``faulty`` (from an earlier set-up of the same job, under either policy) are not run at all,
+    so that each such cell costs its time once per job. Every round sets one more cell aside, so
+    there are at most as many rounds as cells.
+    """
+    faulty = {} if faulty is None else faulty
+    while True:
+        runnable = [(gid, source) for gid, source in cells if gid not in faulty]
+        session = Session(policy, runnable, prelude, [FIXTURES[policy]], limits, sandboxed, uid)
+        try:
+            session.start()
+        except MachineFailure:  # not the student's: the job is graded again later
+            session.close()
+            raise
+        except Exception as error:  # a forged or broken reply is the student's fault too
+            session.close()
+            if not isinstance(error, SandboxLost):
+                error = SandboxLost("Crashed",
+                                    f"the student's process broke the grading protocol ({type(error).__name__})")
+            if session.current_cell is not None:
+                faulty[session.current_cell] = cell_fault(error, session.exit_status, limits, sandboxed)
+                continue
+            kind = "timeout" if error.type == "TimedOut" else "crashed"
+            return None, _failure(kind, error.message, ("setup", ""))
+        return session, None
 
 
-def run_test(trusted, session, seconds, defines=None):
+def cell_fault(error, exit_status, limits, sandboxed=True):
+    """What a solution cell did that made it be set aside, as data: {kind, what, message}.
+
+    ``what`` completes "Your conv2d cell ..." ("ended the process (exit status 0, as os._exit(0)
+    does)"); ``message`` is the sandbox's own account.
+    """
+    signal_name = killed_by(exit_status, wrapped=sandboxed)
+    if error.type == "TimedOut":
+        kind = "timeout"
+        what = (f"was still running after {limits.cell_seconds:g} s, the time a solution cell gets (an endless "
+                "loop, or a long computation left in it?)")
+    elif exit_status is None:  # the process broke the protocol (it lives on, killed), or stopped answering
+        kind, what = "crashed", str(error.message).replace("the student's process ", "", 1)[:300]
+    elif signal_name:
+        kind, what = "crashed", f"got the process killed by {signal_name}"
+    else:
+        kind, what = "crashed", f"ended the process (exit status {exit_status}, as os._exit({exit_status}) does)"
+    return {"kind": kind, "what": what, "message": str(error.message)[:500]}
+
+
+def run_test(trusted, session, seconds, defines=None, faulty=None):
     """Run one trusted test in a fresh copy of the session's set-up; never raises for the student's faults.
 
     ``defines`` ({grade_id: names}, see :func:`notebook_plan`) lets a failure lead with its root
-    cause: a solution cell that the test depends on and that did not run to its end.
+    cause: a solution cell that the test depends on and that did not run to its end, or that was
+    set aside (``faulty``, see :func:`start_session`).
     """
     # A copy starts in milliseconds: a set-up process that does not answer the request for one
     # was broken by the student's cells (they still run, or forged a reply), for every test alike.
@@ -239,7 +279,7 @@ def run_test(trusted, session, seconds, defines=None):
         return {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
     finally:
         session.end_test()
-    cause = root_cause(result["message"], student.names_used(), session.cell_errors, defines or {})
+    cause = root_cause(result["message"], student.names_used(), session.cell_errors, defines or {}, faulty)
     if cause:
         result["cause"] = cause
     return result
@@ -273,7 +313,7 @@ def current_phase_at(error):
 _MISSING_NAME = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 
 
-def root_cause(message, names_used, cell_errors, defines):
+def root_cause(message, names_used, cell_errors, defines, faulty=None):
     """What a failed test's message should lead with: the solution cells it depends on that did not run.
 
     A cell that raised (a syntax error, or an exception while it ran) leaves the names after the
@@ -290,6 +330,8 @@ def root_cause(message, names_used, cell_errors, defines):
         only plain values of the expected types are used).
     defines : dict
         grade_id -> the names the cell defines (from the source notebook).
+    faulty : dict, optional
+        grade_id -> :func:`cell_fault` of the cells that were set aside (never run in this set-up).
 
     Returns
     -------
@@ -302,9 +344,27 @@ def root_cause(message, names_used, cell_errors, defines):
     sentences = []
     for gid, names in defines.items():
         error = cell_errors.get(gid) if isinstance(cell_errors, dict) else None
-        if isinstance(error, dict) and set(names) & wanted:
+        if gid in (faulty or {}) and set(names) & wanted:
+            sentences.append(faulty_cell_sentence(gid, names, faulty[gid]))
+        elif isinstance(error, dict) and set(names) & wanted:
             sentences.append(_cell_failure_sentence(gid, names, error, missing))
     return " ".join(sentences)
+
+
+def _cell_label(grade_id, names):
+    return grade_id if grade_id in names else (names[0] if names else grade_id)
+
+
+def _listed(names):
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def faulty_cell_sentence(grade_id, names, fault):
+    """ "Your conv2d cell ended the process (...), so conv2d was never defined; the other cells were graded." """
+    sentence = f"Your {_cell_label(grade_id, names)} cell {fault['what']}"
+    if names:
+        sentence += f", so {_listed(names)} {'was' if len(names) == 1 else 'were'} never defined"
+    return sentence + "; the other cells were graded."
 
 
 def _cell_failure_sentence(grade_id, names, error, missing):
@@ -312,7 +372,7 @@ def _cell_failure_sentence(grade_id, names, error, missing):
     bases = error.get("bases") if isinstance(error.get("bases"), list) else []
     line = error.get("line")
     detail = " ".join(str(error.get("message") or "").split())[:200]
-    label = grade_id if grade_id in names else (names[0] if names else grade_id)
+    label = _cell_label(grade_id, names)
     syntax = kind == "SyntaxError" or "SyntaxError" in bases
     article = "an" if kind[:1].lower() in "aeiou" else "a"
     sentence = f"Your {label} cell {'has' if syntax else 'raised'} {article} {kind}"
@@ -322,8 +382,7 @@ def _cell_failure_sentence(grade_id, names, error, missing):
         sentence += f" ({detail})"
     lost = [name for name in names if name in missing]
     if lost:
-        listed = ", ".join(lost[:-1]) + " and " + lost[-1] if len(lost) > 1 else lost[0]
-        sentence += f", so {listed} {'was' if len(lost) == 1 else 'were'} never defined"
+        sentence += f", so {_listed(lost)} {'was' if len(lost) == 1 else 'were'} never defined"
     elif not syntax:
         sentence += " when it ran"
     return sentence + "."
@@ -351,7 +410,8 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
     dict
         ``tests``: {grade_id: {passed, kind, phase, check, message, points, score, seconds}, and
         ``cause`` where a failure comes from a solution cell that did not run to its end},
-        ``problems``: notes on the file.
+        ``problems``: notes on the file, ``faulty_cells``: {grade_id: :func:`cell_fault`} of the
+        cells set aside (in notebook order), ``setups``: the set-ups and their seconds.
     """
     notebook = notebook or Path(source_path).stem
     plan = notebook_plan(source_path)
@@ -365,7 +425,8 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
     cells, problems = student_cells(submission_path, plan["solutions"])
     limits = limits or getattr(module, "LIMITS", Limits())
     results, setups = {}, []
-    setup_failed = {}  # policy -> the result of a set-up whose cells did not finish running
+    setup_failed = {}  # policy -> the result of a set-up that broke outside any one cell
+    faulty = {}  # grade_id -> what the cell did: set aside for every later set-up of this job
     sessions = {}  # policy -> the session its tests are copies of
     try:
         for gid, trusted, fresh in test_order({gid: tests[(notebook, gid)] for gid in plan["tests"]}):
@@ -375,15 +436,11 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
                 if policy in sessions:
                     sessions.pop(policy).close()
                 prelude = PRELUDES[policy] + list(getattr(module, "PRELUDE", {}).get(policy, []))
-                session, failure = start_session(policy, cells, prelude, limits, sandboxed, uid)
+                session, failure = start_session(policy, cells, prelude, limits, sandboxed, uid, faulty)
                 setups.append({"policy": policy, "seconds": round(time.monotonic() - started, 3)})
                 if failure:
-                    # The same cells would hang or crash the same way again: do not wait for it once more.
+                    # The same cells would break it the same way again: do not wait for it once more.
                     setup_failed[policy] = failure
-                    if failure["kind"] == "timeout":
-                        # Cells that ran out of time under one policy would under the other too (only
-                        # which imports succeed differs, and a failed import is quick).
-                        setup_failed.update({other: failure for other in PRELUDES})
                 else:
                     sessions[policy] = session
             if policy in setup_failed:
@@ -391,7 +448,7 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
                 continue
             started = time.monotonic()
             seconds = getattr(module, "SECONDS", {}).get(gid, DEFAULT_TEST_SECONDS)
-            result = run_test(trusted, sessions[policy], seconds, plan["defines"])
+            result = run_test(trusted, sessions[policy], seconds, plan["defines"], faulty)
             result.update(points=points, score=points if result["passed"] else 0.0,
                           seconds=round(time.monotonic() - started, 3))
             results[gid] = result
@@ -401,7 +458,7 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
         for session in sessions.values():
             session.close()
     return {"notebook": notebook, "tests": {gid: results[gid] for gid in plan["tests"]}, "problems": problems,
-            "setups": setups}
+            "setups": setups, "faulty_cells": {gid: faulty[gid] for gid in plan["solutions"] if gid in faulty}}
 
 
 def job_key(source_path, submission_path, sandboxed=True):

@@ -86,7 +86,16 @@ def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
             log.info("Grading %s/%s with the trusted tests", student, notebook)
         key, result = run_job(root, assignment, student, notebook, sandboxed)
         store(root, assignment, student, notebook, key, result)
+        if log:
+            for line in faulty_cell_lines(student, notebook, result):
+                log.warning("%s", line)
     return result
+
+
+def faulty_cell_lines(student, notebook, result):
+    """One line per solution cell that a job set aside (it ended the process or ran out of its time)."""
+    return [f"FAULTY CELL {student}/{notebook}: the {gid} cell {fault.get('what', '')}; its tasks scored 0, the other "
+            "cells were graded" for gid, fault in (result.get("faulty_cells") or {}).items()]
 
 
 #: Files that nbgrader itself puts into a submission (collect, the exchange), and macOS litter.
@@ -357,7 +366,9 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     dict
         ``graded``, ``cached`` and ``failed`` counts, ``failures`` [(student, notebook, reason)],
         ``machine_failures`` [(student, notebook)] of those that the grading machine failed
-        (:data:`MACHINE_ATTEMPTS` times; nothing of them is stored) and ``seconds``.
+        (:data:`MACHINE_ATTEMPTS` times; nothing of them is stored), ``faulty_cells`` [line] naming
+        student, notebook and cell for each solution cell set aside (:func:`faulty_cell_lines`), and
+        ``seconds``.
     """
     import concurrent.futures
     import multiprocessing
@@ -369,7 +380,7 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
     workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo) or 1))
     print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade, "
           + (f"on the Dask cluster at {scheduler}" if scheduler else f"{workers} at a time"), file=out, flush=True)
-    progress, failures, machine = Progress(len(todo), out), [], []
+    progress, failures, machine, faulty = Progress(len(todo), out), [], [], []
 
     def finished(job, outcome):
         student, notebook = job
@@ -388,7 +399,10 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
         store(root, assignment, student, notebook, key, result)
         score = sum(t["score"] for t in result["tests"].values())
         total = sum(t["points"] for t in result["tests"].values())
-        progress.step(student, notebook, f"{score:g}/{total:g} points")
+        cells = list(result.get("faulty_cells") or {})
+        faulty.extend(faulty_cell_lines(student, notebook, result))
+        progress.step(student, notebook, f"{score:g}/{total:g} points"
+                      + (f", faulty cell{'s' if len(cells) > 1 else ''} {', '.join(cells)} set aside" if cells else ""))
 
     if scheduler and todo:
         _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out)
@@ -423,7 +437,8 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
 
         _in_rounds(in_workers, todo, finished, out)
     return {"graded": len(todo) - len(failures), "cached": len(jobs) - len(todo), "failed": len(failures),
-            "failures": failures, "machine_failures": machine, "seconds": time.monotonic() - progress.started}
+            "failures": failures, "machine_failures": machine, "faulty_cells": faulty,
+            "seconds": time.monotonic() - progress.started}
 
 
 def write_not_graded_notes(root, assignment, not_graded, graded_students=()):

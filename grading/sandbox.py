@@ -126,10 +126,10 @@ class Limits:
         How much of the student's printed output is kept (the rest is read and dropped).
     start_seconds : float
         Wall time for starting the interpreter and the trusted imports (NumPy, PyTorch).
-    cells_seconds : float
-        Wall time for running the student's solution cells, which only define functions and
-        classes: a cell that computes for longer (an endless loop, a training run left in it)
-        fails the set-up of the whole notebook, with this limit named in the message.
+    cell_seconds : float
+        Wall time for running one of the student's solution cells, which only define functions
+        and classes: a cell that computes for longer (an endless loop, a training run left in it)
+        is set aside (:func:`grading.engine.start_session`), with this limit named in the message.
     """
 
     memory_bytes: int = 4 * 2**30
@@ -139,7 +139,7 @@ class Limits:
     tmp_bytes: int = 64 * 2**20
     output_bytes: int = 64 * 2**10
     start_seconds: float = 60.0
-    cells_seconds: float = 10.0
+    cell_seconds: float = 5.0
 
 
 def bwrap_path():
@@ -480,6 +480,32 @@ def sandbox_pid(pid):
     return None
 
 
+def killed_by(status, wrapped=False):
+    """The signal that ended a process, from its exit status as :class:`subprocess.Popen` gives it, or None.
+
+    ``wrapped``: the status is bubblewrap's, which passes on its child's signal N as exit status 128 + N.
+    """
+    if status is None:
+        return None
+    number = -status if status < 0 else status - 128 if wrapped and status > 128 else None
+    if number is None:
+        return None
+    return signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+
+
+def process_ending(status, wrapped=False):
+    """How a process ended, in words: "was killed by SIGSEGV (a segmentation fault)", "ended by itself (exit status 3)".
+
+    ``wrapped``: as for :func:`killed_by`.
+    """
+    name = killed_by(status, wrapped)
+    if name is None:
+        return f"ended by itself (exit status {status})"
+    why = {"SIGKILL": " (out of memory, or too many processes?)", "SIGXCPU": " (CPU time limit)",
+           "SIGXFSZ": " (wrote a file over the size limit)", "SIGSEGV": " (a segmentation fault)"}.get(name, "")
+    return f"was killed by {name}{why}"
+
+
 class CpuGuard:
     """Keeps one sandbox's processes from taking CPU time from others, and counts their CPU time.
 
@@ -581,6 +607,8 @@ class Session:
         fixtures = [fixtures] if isinstance(fixtures, str) else list(fixtures or ())
         self.cells, self.prelude, self.fixtures, self.uid = list(cells), list(prelude), fixtures, uid
         self.cell_errors = {}
+        self.current_cell = None  # the solution cell running now, during the set-up
+        self.exit_status = None  # how the process ended, once it has (its exit status, as Popen gives it)
         self.deadline = None
         self.process = None
         self.output = bytearray()
@@ -602,7 +630,8 @@ class Session:
         MachineFailure
             When the sandbox did not start (the session is closed then).
         grading.framework.SandboxLost
-            When the student's cells broke it (it crashed or ran out of time).
+            When the student's cells broke it (it crashed or ran out of time); ``current_cell``
+            then names the cell that was running.
         """
         from grading.framework import SandboxLost
 
@@ -673,13 +702,32 @@ class Session:
             why = self._last_words() or error.message
             self.close()
             raise MachineFailure(f"the sandbox did not start: {why}") from None
-        self.deadline = time.monotonic() + self.limits.cells_seconds
-        self.limit_text = (f"{self.limits.cells_seconds:.0f} s for running the solution cells, which should only "
-                           "define functions and classes")
-        reply = self.request(None)
-        self.cell_errors = reply.get("cell_errors", {}) if isinstance(reply.get("cell_errors"), dict) else {}
+        self._run_cells()
         self.deadline = None  # each test sets its own
         return self.cell_errors
+
+    def _run_cells(self):
+        """Ask for the solution cells one at a time, each with its own time; ``current_cell`` names the one running.
+
+        When the process is lost, ``current_cell`` stays the cell that was running (the trusted
+        side's own count, not the student's word) and ``exit_status`` says how it ended.
+        """
+        from grading.framework import SandboxLost
+
+        self.cell_errors = {}
+        for index, (grade_id, _) in enumerate(self.cells):
+            self.current_cell = grade_id
+            self.deadline = time.monotonic() + self.limits.cell_seconds
+            self.limit_text = (f"{self.limits.cell_seconds:g} s for the {grade_id} cell, which should only define "
+                               "functions and classes")
+            reply = self.request({"op": "cell", "index": index})
+            if reply.get("cell") != index:
+                self._kill()
+                self.lost = "the student's process broke the grading protocol (a solution cell's reply was forged)"
+                raise SandboxLost("Crashed", self.lost)
+            if isinstance(reply.get("cell_error"), dict):
+                self.cell_errors[grade_id] = reply["cell_error"]
+        self.current_cell = None
 
     # -- one test in a copy of the set-up process
 
@@ -846,10 +894,11 @@ class Session:
                 except subprocess.TimeoutExpired:
                     pass
             self._kill()
+            self.exit_status = code
             if isinstance(error, TimeoutError):
                 self.lost = str(error)
                 raise SandboxLost("TimedOut", self.lost) from None
-            self.lost = self.killed_because or self._describe_exit(code, error)
+            self.lost = self.killed_because or self._describe_exit(code, error, wrapped=self.sandboxed)
             raise SandboxLost("Crashed", self.lost) from None
         if self.in_test and "child_ended" in reply:
             # The test's copy ended (crashed, or exited): the set-up process lives on for the next test.
@@ -860,17 +909,12 @@ class Session:
             raise SandboxLost("Crashed", self._describe_exit(code if isinstance(code, int) else None, None))
         return reply
 
-    def _describe_exit(self, code, error):
+    def _describe_exit(self, code, error, wrapped=False):
         if isinstance(error, ChannelError):
             return f"the student's process broke the grading protocol ({error})"
         if code is None:
             return "the student's process stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            why = {"SIGKILL": " (out of memory, or too many processes?)", "SIGXCPU": " (CPU time limit)",
-                   "SIGXFSZ": " (wrote a file over the size limit)", "SIGSEGV": " (a segmentation fault)"}.get(name, "")
-            return f"the student's process was killed by {name}{why}"
-        return f"the student's process ended by itself (exit status {code})"
+        return f"the student's process {process_ending(code, wrapped)}"
 
     def _write(self, document):
         """Send a request without ever blocking past the deadline (the sandbox may stop reading)."""

@@ -311,6 +311,18 @@ class Dispatcher:
             return {k: self._resolve(v) for k, v in value.items()}
         return value
 
+    def run_cell(self, grade_id, source):
+        """Execute one solution cell; returns its error data if it raised, else None."""
+        filename = f"<solution cell {grade_id}>"
+        try:
+            code = compile(source, filename, "exec")
+            exec(code, self.namespace)
+        except BaseException as error:  # SystemExit and KeyboardInterrupt too: the cell failed
+            _restore_builtins()
+            self.cell_errors[grade_id] = cell_error_data(error, filename)
+        _restore_builtins()
+        return self.cell_errors.get(grade_id)
+
     def run_cells(self, cells):
         """Execute solution cells in order; remember which failed and why.
 
@@ -324,14 +336,7 @@ class Dispatcher:
             grade_id -> error data for every cell that raised.
         """
         for grade_id, source in cells:
-            filename = f"<solution cell {grade_id}>"
-            try:
-                code = compile(source, filename, "exec")
-                exec(code, self.namespace)
-            except BaseException as error:  # SystemExit and KeyboardInterrupt too: the cell failed
-                _restore_builtins()
-                self.cell_errors[grade_id] = cell_error_data(error, filename)
-            _restore_builtins()
+            self.run_cell(grade_id, source)
         return dict(self.cell_errors)
 
     def target(self, name):
@@ -430,7 +435,7 @@ def _fork_test(dispatcher, request, channel_in, channel_out):
     write_message(channel_out, {"child_ended": os.waitstatus_to_exitcode(status)})
 
 
-def _answer_until_stop(dispatcher, channel_in, channel_out, child=False):
+def _answer_until_stop(dispatcher, channel_in, channel_out, child=False, cells=()):
     while True:
         try:
             request = read_message(channel_in)
@@ -441,13 +446,24 @@ def _answer_until_stop(dispatcher, channel_in, channel_out, child=False):
         if request.get("op") == "fork" and not child:
             _fork_test(dispatcher, request, channel_in, channel_out)
             continue
+        if request.get("op") == "cell" and not child:
+            # One solution cell at a time: the trusted side knows which one runs, and gives each its own time.
+            index = request.get("index")
+            if type(index) is not int or not 0 <= index < len(cells):
+                write_message(channel_out, {"error": error_data(ChannelError(f"no solution cell {index!r}"))})
+                continue
+            grade_id, source = cells[index]
+            error = dispatcher.run_cell(str(grade_id), str(source))
+            write_message(channel_out, {"cell": index, "cell_error": error})
+            continue
         write_message(channel_out, dispatcher.answer(request))
 
 
 def _serve(channel_in, channel_out):
-    """The main loop inside the sandbox: set up, run the cells, then answer until told to stop.
+    """The main loop inside the sandbox: set up, then answer until told to stop.
 
-    Requests are answered here, or, after a "fork" request, by a child that runs one test.
+    Requests are answered here: "cell" runs one solution cell (the set-up sends them in order),
+    and after a "fork" request a child answers the requests of one test.
     """
     setup = read_message(channel_in)
     if setup.get("torch_threads"):
@@ -461,11 +477,10 @@ def _serve(channel_in, channel_out):
     dispatcher = Dispatcher(namespace, fixtures)
     for line in setup.get("prelude", []):
         exec(line, namespace)
-    # The imports are done: the trusted side starts the clock of the student's cells now.
+    # The imports are done: the trusted side asks for the student's cells, one by one, from now.
     write_message(channel_out, {"imported": True})
-    errors = dispatcher.run_cells(setup.get("cells", []))
-    write_message(channel_out, {"ready": True, "cell_errors": errors})
-    _answer_until_stop(dispatcher, channel_in, channel_out)
+    cells = [tuple(cell) for cell in setup.get("cells", []) if isinstance(cell, list) and len(cell) == 2]
+    _answer_until_stop(dispatcher, channel_in, channel_out, cells=cells)
 
 
 def main():

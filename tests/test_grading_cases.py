@@ -5,10 +5,14 @@ solution cells run in the sandbox, the trusted tests of grading/ex04 judge them 
 The full cycle through nbgrader is tests/test_roundtrip.py.
 """
 
+import json
+import re
+import time
+
 import pytest
 
-from nbtools import ASSIGNMENT, RELEASE, SOURCE, autograded_test_cells, cases, nbgrader_meta, notebook_names, read, \
-    solution_cells, SOLUTION_DELIMITERS
+from nbtools import ASSIGNMENT, CASES, RELEASE, SOURCE, autograded_test_cells, cases, nbgrader_meta, notebook_names, \
+    read, solution_cells, SOLUTION_DELIMITERS
 
 pytestmark = pytest.mark.slow
 
@@ -47,16 +51,48 @@ def expected_scores(name, case):
     return {gid: float(v) for gid, v in case["scores"].items()}
 
 
+#: The time a solution cell gets in the cases that set one aside: small, since each costs it once.
+CELL_SECONDS = 1.0
+
+
+def faulty_cells_expected(name, case_name):
+    """A case's ``# faulty: {grade_id: kind}`` line: the cells grading must set aside, and why."""
+    text = (CASES / name / f"{case_name}.py").read_text(encoding="utf-8")
+    found = re.search(r"^# faulty: (.*)$", text, re.MULTILINE)
+    return json.loads(found.group(1)) if found else {}
+
+
 def _check_case(name, case_name, tmp_path):
-    from grading.engine import grade_notebook
+    from grading.engine import grade_notebook, notebook_plan
+    from grading.jobs import faulty_cell_lines
+    from grading.sandbox import Limits
 
     case = cases(name)[case_name]
+    faulty = faulty_cells_expected(name, case_name)
     path = submission(name, case_answers(name, case), tmp_path / f"{name}.ipynb")
-    result = grade_notebook(SOURCE / f"{name}.ipynb", path, name)
+    started = time.monotonic()
+    result = grade_notebook(SOURCE / f"{name}.ipynb", path, name,
+                            limits=Limits(cell_seconds=CELL_SECONDS) if faulty else None)
+    seconds = time.monotonic() - started
     got = {gid: t["score"] for gid, t in result["tests"].items()}
     expected = expected_scores(name, case)
     why = {gid: t["message"][:200] for gid, t in result["tests"].items() if got[gid] != expected[gid]}
     assert got == expected, f"{case['about']}\n{why}"
+    assert {gid: f["kind"] for gid, f in result["faulty_cells"].items()} == faulty, result["faulty_cells"]
+    if faulty:
+        # Each faulty cell costs its time once, not once per test or policy; honest ones take milliseconds.
+        hanging = sum(kind == "timeout" for kind in faulty.values())
+        assert seconds < hanging * CELL_SECONDS + 8, f"{seconds:.1f} s"
+        assert sum(s["seconds"] for s in result["setups"]) < hanging * CELL_SECONDS + 4, result["setups"]
+        lines = faulty_cell_lines("ada", name, result)
+        assert [line.split(":")[0] for line in lines] == ["FAULTY CELL ada/" + name] * len(faulty), lines
+        defines = notebook_plan(SOURCE / f"{name}.ipynb")["defines"]
+        for gid in faulty:
+            assert f" the {gid} cell " in lines[list(faulty).index(gid)], lines
+            # The tests of what the cell was to define say which cell it was, and that the others were graded.
+            own = [t for t in result["tests"].values() if t["score"] == 0 and defines[gid][0] in t["message"]]
+            assert own and all(t["cause"].startswith(f"Your {gid} cell ") and "the other cells were graded"
+                               in t["cause"] for t in own), [t.get("cause") for t in own]
 
 
 def _check_instructor_and_stubs(name, tmp_path):
@@ -118,3 +154,25 @@ def test_conv2d_without_the_flip_is_told_so(tmp_path):
     result = grade_notebook(SOURCE / f"{name}.ipynb", submission(name, answers, tmp_path / "a.ipynb"))
     message = result["tests"]["test_conv2d"]["message"]
     assert "the kernel was not flipped" in message and "offset" not in message, message
+
+
+def test_a_faulty_cell_is_named_in_the_progress_line_and_counted(tmp_path):
+    """make autograde's log: the job's progress line and the run's count name student, notebook and cell."""
+    import io
+    import shutil
+
+    from grading import jobs
+
+    name, case_name = "01_convolutions", "threat_cell_exit_last"
+    (tmp_path / "source" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(SOURCE / f"{name}.ipynb", tmp_path / "source" / ASSIGNMENT / f"{name}.ipynb")
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    submission(name, case_answers(name, cases(name)[case_name]), folder / f"{name}.ipynb")
+    log = io.StringIO()
+    counts = jobs.run_all(tmp_path, ASSIGNMENT, [("ada", name)], workers=1, out=log)
+    progress = [line for line in log.getvalue().splitlines() if "ada/01_convolutions:" in line]
+    assert len(progress) == 1 and "6/8 points, faulty cell conv2d set aside" in progress[0], log.getvalue()
+    assert counts["failed"] == 0 and len(counts["faulty_cells"]) == 1, counts
+    assert counts["faulty_cells"][0].startswith("FAULTY CELL ada/01_convolutions: the conv2d cell ended the process "
+                                                "(exit status 0, as os._exit(0) does)"), counts["faulty_cells"]

@@ -158,6 +158,21 @@ def test_a_crash_is_reported_not_raised_through():
     assert lost.value.type == "Crashed"
 
 
+def test_a_cell_that_ends_the_set_up_is_named_with_how_it_ended():
+    """The trusted side counts the cells itself; bubblewrap passes a signal on as exit status 128 + N."""
+    from grading.sandbox import killed_by
+
+    cells = [("first", "x = 1"), ("second", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+             ("third", "y = 2")]
+    session = Session("numpy", cells, PRELUDE, limits=Limits(cell_seconds=1))
+    with pytest.raises(SandboxLost, match="killed by SIGKILL"):
+        session.start()
+    session.close()
+    assert session.current_cell == "second" and killed_by(session.exit_status, wrapped=True) == "SIGKILL"
+    assert (killed_by(-11), killed_by(139, wrapped=True), killed_by(3, wrapped=True), killed_by(None)) == \
+        ("SIGSEGV", "SIGSEGV", None, None)
+
+
 def test_a_forged_reply_is_a_protocol_error():
     code = ("import os, sys\ndef probe():\n    out = int(sys.argv[2])\n    os.write(out, (10**9).to_bytes(8, 'big'))\n"
             "    os._exit(0)")
@@ -441,7 +456,7 @@ def test_tests_share_a_set_up_only_behind_every_reference_seen_before():
 def test_a_process_that_stops_reading_never_blocks_the_grader():
     import threading
 
-    forge = ("import os, sys, struct, json, time\n_b = json.dumps({'ready': True, 'cell_errors': {}}).encode()\n"
+    forge = ("import os, sys, struct, json, time\n_b = json.dumps({'cell': 0, 'cell_error': None}).encode()\n"
              "os.write(int(sys.argv[2]), struct.pack('>Q', len(_b)) + _b)\nwhile True:\n    time.sleep(3600)\n")
     outcome = []
     with Session("numpy", [("forge", forge)], PRELUDE) as session:

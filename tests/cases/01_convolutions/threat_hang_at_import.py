@@ -1,6 +1,7 @@
-# A solution cell that never finishes running (a top-level endless loop): no function of the
-# notebook gets defined, every test scores 0, and the whole notebook costs one start-up time
-# limit, not one per test.
+# A solution cell that never finishes running (a top-level endless loop): it is set aside after
+# its own time, once for the whole notebook, and corr2d's tests name it. output_size (before it)
+# is graded and fails on its own merits (no ValueError); conv2d is still the stub.
+# faulty: {"corr2d": "timeout"}
 # scores: {"test_output_size": 0, "test_corr2d_valid": 0, "test_corr2d_stride_padding": 0, "test_conv2d": 0}
 
 # %% output_size
