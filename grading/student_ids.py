@@ -11,11 +11,18 @@ confuses a path, a command line or nbgrader (:func:`why_not_a_student_id` says w
 * spaces at either end (nbgrader strips them from ``--student``);
 * ``*``, ``?`` and ``[`` (nbgrader finds a student's notebooks with a glob of the folder's path)
   and ``,`` (nbgrader's ``student_id_exclude`` is a comma-separated list);
+* ``"``, ``<``, ``>``, ``#`` and ``%`` (Formgrader writes ids unescaped into its pages' HTML and
+  scripts and into the addresses of its student pages);
 * more than 255 bytes in UTF-8 (the longest file name of Linux and macOS).
 
 The same name is one student however its letters are encoded: ids are compared and filed in
 Unicode's composed form (NFC, :func:`normal_id`); a folder named in the decomposed form that
 macOS writes (NFD) is the same student's.
+
+An apostrophe is an id's like any letter. Only on nbgrader's own command line does an id that
+starts and ends with the same quote (``'x'``) lose them, as traitlets reads the value: there,
+quote it once more (``--student="\"'x'\""``). This package never passes ids that way
+(:func:`nbgrader_exclusion`).
 """
 
 import unicodedata
@@ -24,6 +31,8 @@ import unicodedata
 MAX_ID_BYTES = 255
 #: Characters that nbgrader reads as glob patterns (folder paths) or list separators (exclusions).
 NBGRADER_SPECIAL = "*?[,"
+#: Characters that break Formgrader's pages, which hold ids unescaped in HTML, scripts and addresses.
+FORMGRADER_SPECIAL = '"<>#%'
 #: Text-direction controls (embeddings, overrides, isolates): they make one id read as another.
 DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -59,6 +68,9 @@ def why_not_a_student_id(name):
     special = sorted({c for c in name if c in NBGRADER_SPECIAL})
     if special:
         return f"it holds {' '.join(special)} (nbgrader reads * ? [ as a pattern and , as a list)"
+    special = sorted({c for c in name if c in FORMGRADER_SPECIAL})
+    if special:
+        return f"it holds {' '.join(special)} (Formgrader's pages and addresses hold ids unescaped)"
     size = len(name.encode("utf-8"))
     if size > MAX_ID_BYTES:
         return f"it has {size} bytes in UTF-8, over the limit of {MAX_ID_BYTES} for a folder name"

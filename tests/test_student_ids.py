@@ -22,6 +22,8 @@ import zipfile
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Application
 
 from grading.collect import collect, moodle_folder
 from grading.nbgrader_glue import set_aside_unreadable
@@ -40,7 +42,8 @@ REFUSED = {"..": "it starts with a dot", ".hidden": "it starts with a dot", "-rf
            "tab\there": "it holds a control character", "sep\u2028x": "it holds a control character",
            "\u202eevil": "it holds a control character", " lead": "it starts or ends with a space",
            "trail ": "it starts or ends with a space", "a*": "it holds *", "a?": "it holds ?",
-           "a[1]": "it holds [", "a,b": "it holds ,", "x" * 256: "it has 256 bytes",
+           "a[1]": "it holds [", "a,b": "it holds ,", 'say "hi"': 'it holds "', "<b>x": "it holds < >",
+           "#1": "it holds #", "100%": "it holds %", "x" * 256: "it has 256 bytes",
            "ü" * 128: "it has 256 bytes", "bad\udcff": "it is not valid UTF-8", "": "it is empty"}
 
 
@@ -56,7 +59,17 @@ def test_names_that_escape_or_confuse_are_refused_with_the_reason(name, why):
 
 def test_one_name_in_two_unicode_forms_is_one_student_id():
     assert NFD("ödön-müller") != "ödön-müller" and normal_id(NFD("ödön-müller")) == "ödön-müller"
-    assert nbgrader_exclusion(["'quoted'", "~tilde"]) == "--CourseDirectory.student_id_exclude=,'quoted',~tilde"
+
+
+@pytest.mark.parametrize("students", [["'Iolani", "Dumas'"], ["~root"], ["O'Brien", "李雷", "Grace Hopper"]])
+def test_nbgrader_reads_the_exclusion_as_exactly_these_ids(students):
+    # traitlets strips quotes around a whole value and expands a leading ~ ("~root" -> "/root").
+    class App(Application):
+        classes = [CourseDirectory]
+
+    app = App()
+    app.parse_command_line([nbgrader_exclusion(students)])
+    assert set(CourseDirectory(parent=app).student_id_exclude.split(",")) - {""} == set(students)
 
 
 def _course_with_folders(root, names):
