@@ -13,7 +13,8 @@ What is skipped or refused, always with a line that says why: macOS and Jupyter 
 (``__MACOSX/``, ``._*``, ``.ipynb_checkpoints/``, ``.DS_Store``); archive members whose name
 points outside the archive (``..``, an absolute path); names that are no student id
 (:mod:`grading.student_ids`: a path, a leading dot or dash, a control character, ...). Student
-ids are filed in Unicode's composed form (NFC). When one student uploaded the same file twice, the later upload wins and the log says so.
+ids are filed in Unicode's composed form (NFC). When one student uploaded the same file twice,
+the later upload wins and the log says so.
 
 Only regular files are read (:mod:`grading.safe_files`): a symlink, FIFO or device in the
 download is refused, never followed, waited on or read. Sizes are counted unpacked: a notebook
