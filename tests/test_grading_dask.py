@@ -195,8 +195,9 @@ def _course(path, cluster, slow=False):
     source = read(root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     answers = {gid: "\n".join(l for l in c.source.splitlines() if l.strip() not in SOLUTION_DELIMITERS)
                for gid, c in solution_cells(source).items()}
-    if slow:  # a solution cell that takes a while, so that a worker can be killed in the middle
-        answers["output_size"] = "import time\ntime.sleep(6)\n" + answers["output_size"]
+    if slow:  # solution cells that take a while (each within its own time), so that a worker can be killed mid-job
+        for gid in ("output_size", "corr2d"):
+            answers[gid] = "import time\ntime.sleep(3)\n" + answers[gid]
     submissions = {"instructor": answers, "partial": cases(NOTEBOOK)["partial_valid_only"]["cells"],
                    "untouched": {}}
     for student, cells in submissions.items():
@@ -304,7 +305,7 @@ def test_a_worker_that_dies_mid_job_costs_nothing(cluster, tmp_path):
     root = _course(tmp_path / "course", cluster, slow=True)
     process = _shell(as_user_would(cluster["commands"]["autograde"], root, cluster["port"]), root,
                      tmp_path / "autograde.log")
-    time.sleep(8)  # both workers are inside a job (each solution cell sleeps 6 s per test)
+    time.sleep(8)  # both workers are inside a job (the solution cells sleep 6 s per set-up)
     os.killpg(cluster["workers"][0].pid, signal.SIGKILL)
     process.wait(timeout=900)
     out = (tmp_path / "autograde.log").read_text()
