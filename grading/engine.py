@@ -411,7 +411,8 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
         ``tests``: {grade_id: {passed, kind, phase, check, message, points, score, seconds}, and
         ``cause`` where a failure comes from a solution cell that did not run to its end},
         ``problems``: notes on the file, ``faulty_cells``: {grade_id: :func:`cell_fault`} of the
-        cells set aside (in notebook order), ``setups``: the set-ups and their seconds.
+        cells set aside (in notebook order), ``setups``: the set-ups, their seconds and the cells
+        each set aside (each faulty cell once per job, whatever the number of set-ups).
     """
     notebook = notebook or Path(source_path).stem
     plan = notebook_plan(source_path)
@@ -436,8 +437,10 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
                 if policy in sessions:
                     sessions.pop(policy).close()
                 prelude = PRELUDES[policy] + list(getattr(module, "PRELUDE", {}).get(policy, []))
+                known = set(faulty)
                 session, failure = start_session(policy, cells, prelude, limits, sandboxed, uid, faulty)
-                setups.append({"policy": policy, "seconds": round(time.monotonic() - started, 3)})
+                setups.append({"policy": policy, "seconds": round(time.monotonic() - started, 3),
+                               "cells_set_aside": [gid for gid in faulty if gid not in known]})
                 if failure:
                     # The same cells would break it the same way again: do not wait for it once more.
                     setup_failed[policy] = failure

@@ -81,6 +81,8 @@ def _check_case(name, case_name, tmp_path):
     assert {gid: f["kind"] for gid, f in result["faulty_cells"].items()} == faulty, result["faulty_cells"]
     if faulty:
         # Each faulty cell costs its time once, not once per test or policy; honest ones take milliseconds.
+        assert sorted(gid for s in result["setups"] for gid in s["cells_set_aside"]) == sorted(faulty), \
+            result["setups"]
         hanging = sum(kind == "timeout" for kind in faulty.values())
         assert seconds < hanging * CELL_SECONDS + 8, f"{seconds:.1f} s"
         assert sum(s["seconds"] for s in result["setups"]) < hanging * CELL_SECONDS + 4, result["setups"]
