@@ -19,6 +19,13 @@ newest submission that passes every check, and sets aside, with a ``NOT GRADED:`
   hand without it would stop ``nbgrader release_feedback`` for everyone), or whose
   ``timestamp.txt`` holds no time.
 
+A submission is checked before any of its contents is read: its ``submission_secret.txt`` and
+``timestamp.txt`` first, then the sizes of all its files (``lstat``). A file with more than one
+hard link is left out unread (one large file, linked into many folders, costs its owner no disk).
+Of each student's submissions, newest first, at most :data:`MAX_TRIES` that pass the first check
+are read; the first :data:`MAX_LINES` set aside get a line each and the rest one line together,
+so that thousands of folders planted in one's own name cost collect little time, memory or log.
+
 The time in a submission's name is the student's to write: when it is far from the time the
 kernel gives its folder, a warning says so (late penalties are the instructor's to decide).
 Names are logged escaped when they hold control characters.
@@ -42,7 +49,7 @@ import tempfile
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import check_mode, parse_utc
 
-from grading.safe_files import Refused, kind, lstat, open_folder, read_tree, user_name
+from grading.safe_files import Refused, kind, lstat, open_folder, read_regular, read_tree, user_name
 from grading.student_ids import why_not_a_student_id
 
 
@@ -50,6 +57,12 @@ from grading.student_ids import why_not_a_student_id
 SECRET = "submission_secret.txt"
 #: How far the time in a submission's name may be from its folder's change time before a warning.
 CLOCK_SLACK = datetime.timedelta(minutes=10)
+#: Most submissions of one student that are read whole (each one that has nbgrader submit's files).
+MAX_TRIES = 3
+#: Most submissions of one student set aside with a line each; the rest share one line.
+MAX_LINES = 10
+#: Largest ``submission_secret.txt`` or ``timestamp.txt`` (nbgrader writes a few dozen bytes).
+MAX_BOOKKEEPING_BYTES = 4096
 
 
 def shown(name):
@@ -90,6 +103,32 @@ def owner_problem(student, status):
     if status.st_uid != uid:
         return f"is owned by {user_name(status.st_uid)}, not by {student}, whose id it carries"
     return None
+
+
+def check_bookkeeping(fd, owner):
+    """Refuse an open submission folder without nbgrader submit's two files; nothing else is read.
+
+    Raises
+    ------
+    Refused
+        When ``submission_secret.txt`` is missing or not a plain file of ``owner`` with one link,
+        or ``timestamp.txt`` holds no time.
+    """
+    needed_by = {SECRET: "without it, nbgrader release_feedback stops for the whole class",
+                 "timestamp.txt": "without it, nbgrader would stop at it"}
+    for name, why in needed_by.items():
+        try:
+            os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            raise Refused(f"has no {name}, which nbgrader submit writes ({why})") from None
+        try:
+            data, _ = read_regular(name, MAX_BOOKKEEPING_BYTES, fd, owner, single_link=True)
+        except Refused as why:
+            raise Refused(f"its {name} {why}") from None
+    try:
+        parse_utc(data.decode("utf-8").strip())
+    except (ValueError, OverflowError, UnicodeDecodeError):
+        raise Refused("its timestamp.txt does not hold a time (nbgrader would stop at it)") from None
 
 
 def write_tree(files, folder):
@@ -172,39 +211,58 @@ class SafeExchangeCollect(ExchangeCollect):
                 self.log.error("NOT GRADED: %s is not a folder (a symlink?); nothing collected for %s", folder, student)
                 return
         existing = self.coursedir.get_existing_timestamp(dest) if os.path.isdir(dest) else None
-        for record in records:
-            if os.path.isdir(dest) and not ((self.update and (existing is None or record["timestamp"] > existing))
-                                            or (self.before_duedate and existing != record["timestamp"])):
+        tries, set_aside = 0, []
+        for index, record in enumerate(records):
+            if not self._wanted(dest, existing, record):
                 what = "No newer submission to collect" if self.update else \
                     "Submission already exists, use --update to update"
                 self.log.info("%s: %s %s", what, student, self.coursedir.assignment_id)
-                return
+                break
+            if tries == MAX_TRIES:
+                self._not_tried(student, [r for r in records[index:] if self._wanted(dest, existing, r)])
+                break
             try:
-                files, refused = self._read(record, inbound, self._uid(student))
+                fd = open_folder(record["filename"], inbound, self._uid(student))
+                try:
+                    check_bookkeeping(fd, self._uid(student))
+                    tries += 1
+                    files, refused = self._read(record, fd)
+                finally:
+                    os.close(fd)
             except Refused as why:
-                self.not_graded(record["filename"], why)
+                set_aside.append((record["filename"], why))
+                if len(set_aside) <= MAX_LINES:
+                    self.not_graded(record["filename"], why)
                 continue
             for relative, why in refused:
                 self.log.error("NOT GRADED: inbound/%s/%s: %s; left out, the rest of %s's submission is collected",
                                shown(record["filename"]), shown(relative), why, student)
             self._replace(dest, files, student, updating=os.path.isdir(dest))
-            return
+            break
+        if len(set_aside) > MAX_LINES:
+            more = [name for name, _ in set_aside[MAX_LINES:]]
+            self.log.error("NOT GRADED: %d more submissions of %s set aside (left in the exchange), without a line "
+                           "each: from inbound/%s to inbound/%s", len(more), student, shown(more[0]), shown(more[-1]))
 
-    def _read(self, record, inbound, owner):
-        """({relative path: bytes}, [(relative path, why)]) of one submission; :class:`Refused` when it is not taken."""
-        fd = open_folder(record["filename"], inbound, owner)
-        try:
-            files, refused = read_tree(fd, owner, ignore=self.coursedir.ignore)
-            made = datetime.datetime.fromtimestamp(os.fstat(fd).st_ctime, datetime.timezone.utc).replace(tzinfo=None)
-        finally:
-            os.close(fd)
-        if SECRET not in files:
-            raise Refused(f"has no {SECRET}, which nbgrader submit writes (without it, nbgrader "
-                          "release_feedback stops for the whole class)")
-        try:
-            parse_utc(files.get("timestamp.txt", b"").decode("utf-8").strip())
-        except (ValueError, OverflowError, UnicodeDecodeError):
-            raise Refused("its timestamp.txt does not hold a time (nbgrader would stop at it)") from None
+    def _wanted(self, dest, existing, record):
+        """Whether ``record`` would be filed in ``dest`` (collected before at time ``existing``), as nbgrader decides."""
+        return not os.path.isdir(dest) or (self.update and (existing is None or record["timestamp"] > existing)) \
+            or (self.before_duedate and existing != record["timestamp"])
+
+    def _not_tried(self, student, records):
+        """Say in one line that older submissions of ``student`` were not tried."""
+        if not records:
+            return
+        self.log.error("NOT GRADED: %d older submissions of %s not tried: only %d that have %s and timestamp.txt "
+                       "are read (from inbound/%s to inbound/%s; left in the exchange)", len(records), student,
+                       MAX_TRIES, SECRET, shown(records[0]["filename"]), shown(records[-1]["filename"]))
+
+    def _read(self, record, fd):
+        """({relative path: bytes}, [(relative path, why)]) of one open submission; :class:`Refused` when not taken."""
+        files, refused = read_tree(fd, self._uid(record["username"]), ignore=self.coursedir.ignore)
+        made = datetime.datetime.fromtimestamp(os.fstat(fd).st_ctime, datetime.timezone.utc).replace(tzinfo=None)
+        if SECRET not in files or "timestamp.txt" not in files:  # changed since check_bookkeeping
+            raise Refused(f"its {SECRET} or timestamp.txt was left out or changed while it was read")
         if abs(made - record["timestamp"]) > CLOCK_SLACK:
             # The student writes the time; the kernel writes the folder's change time.
             self.log.warning("inbound/%s: its name says it was handed in at %s UTC, but its folder was last changed "

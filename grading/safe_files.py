@@ -12,7 +12,9 @@ reader of student files (``make collect``, ``nbgrader collect`` through
 * :func:`read_capped` reads at most one byte past its cap, whatever the file (or a zip member)
   claims its size to be.
 * :func:`read_tree` reads a whole folder through descriptors (``openat``), so that a folder
-  swapped for a link while it is read is refused too.
+  swapped for a link while it is read is refused too. It adds up the sizes with ``lstat``
+  before it reads any file, and leaves out a file with more than one hard link (one large file
+  linked a thousand times costs its owner no disk, but each link would be read).
 
 Each refusal is a :class:`Refused` whose text names the cause ("is a symlink, not a file").
 """
@@ -81,7 +83,7 @@ def lstat(name, dir_fd=None):
         raise Refused(f"cannot be read ({error.strerror})") from None
 
 
-def open_regular(name, dir_fd=None, limit=MAX_NOTEBOOK_BYTES, owner=None):
+def open_regular(name, dir_fd=None, limit=MAX_NOTEBOOK_BYTES, owner=None, single_link=False):
     """A descriptor of the regular file ``name``, opened without following a link or blocking.
 
     Parameters
@@ -92,6 +94,8 @@ def open_regular(name, dir_fd=None, limit=MAX_NOTEBOOK_BYTES, owner=None):
         Largest size taken, in bytes.
     owner : int, optional
         The user id that must own the file.
+    single_link : bool
+        Refuse a file with more than one hard link.
 
     Returns
     -------
@@ -104,7 +108,7 @@ def open_regular(name, dir_fd=None, limit=MAX_NOTEBOOK_BYTES, owner=None):
         For a symlink, FIFO, device, socket or folder, a file of another owner, or one over ``limit``.
     """
     before = lstat(name, dir_fd)
-    why = not_a_file(before.st_mode)
+    why = not_a_file(before.st_mode) or single_link and too_many_links(before)
     if why:
         raise Refused(why)
     try:
@@ -117,6 +121,8 @@ def open_regular(name, dir_fd=None, limit=MAX_NOTEBOOK_BYTES, owner=None):
             raise Refused("was replaced while it was read")
         if owner is not None and now.st_uid != owner:
             raise Refused(f"is owned by {user_name(now.st_uid)}, not by {user_name(owner)}")
+        if single_link and too_many_links(now):
+            raise Refused(too_many_links(now))
         if now.st_size > limit:
             raise Refused(f"has {megabytes(now.st_size)}, over the limit of {megabytes(limit)}")
     except BaseException:
@@ -141,9 +147,17 @@ def read_capped(stream, limit):
         chunks.append(chunk)
 
 
-def read_regular(path, limit=MAX_NOTEBOOK_BYTES, dir_fd=None, owner=None):
+def too_many_links(status):
+    """Why a file (its stat) with more than one hard link is refused, or None."""
+    if status.st_nlink <= 1:
+        return None
+    return (f"has {status.st_nlink} hard links (the same file under other names too); only a file "
+            "with a single name is taken")
+
+
+def read_regular(path, limit=MAX_NOTEBOOK_BYTES, dir_fd=None, owner=None, single_link=False):
     """(bytes, os.stat_result) of a regular file; :class:`Refused` for anything else (see :func:`open_regular`)."""
-    fd, status = open_regular(path, dir_fd=dir_fd, limit=limit, owner=owner)
+    fd, status = open_regular(path, dir_fd=dir_fd, limit=limit, owner=owner, single_link=single_link)
     try:
         return read_capped(fd, limit), status
     finally:
@@ -182,6 +196,9 @@ def open_folder(name, dir_fd=None, owner=None):
 def read_tree(fd, owner=None, ignore=(), limit=MAX_UPLOAD_BYTES, file_limit=MAX_NOTEBOOK_BYTES):
     """Every regular file below an open folder, read through descriptors; links are never followed.
 
+    The whole folder is listed and its sizes added up (``lstat``) before any file is read, so a
+    hand-in over a limit costs no reading.
+
     Parameters
     ----------
     fd : int
@@ -198,14 +215,42 @@ def read_tree(fd, owner=None, ignore=(), limit=MAX_UPLOAD_BYTES, file_limit=MAX_
     (dict, list)
         {relative path: bytes} of the files taken, and [(relative path, reason)] of the entries
         refused one by one (a symlink, a FIFO, a device, a file of another owner, one too large,
-        a name with control characters).
+        one with more than one hard link, a name with control characters).
 
     Raises
     ------
     TooMuch
         When the whole is over ``limit``, :data:`MAX_FILES` or :data:`MAX_DEPTH`.
     """
-    files, refused, seen = {}, [], [0, 0]  # entries, bytes
+    folders = []
+    try:
+        plan, refused = _list_tree(fd, owner, ignore, file_limit, folders)
+        total = sum(status.st_size for _, _, _, status in plan)
+        if total > limit:
+            raise TooMuch(f"holds {megabytes(total)} in all, over the limit of {megabytes(limit)}")
+        files, size = {}, 0
+        for folder_fd, name, relative, _ in plan:
+            try:
+                data, _ = read_regular(name, file_limit, folder_fd, owner, single_link=True)
+            except Refused as why:
+                refused.append((relative, str(why)))
+                continue
+            size += len(data)
+            if size > limit:  # a file grew after it was listed
+                raise TooMuch(f"holds more than {megabytes(limit)} in all, over the limit")
+            files[relative] = data
+    finally:
+        for folder_fd in folders:
+            os.close(folder_fd)
+    return files, sorted(refused)
+
+
+def _list_tree(fd, owner, ignore, file_limit, folders):
+    """([(folder fd, name, relative path, lstat)] of the files to read, [(relative path, why)] refused).
+
+    The descriptors of the sub-folders opened are appended to ``folders`` for the caller to close.
+    """
+    plan, refused, seen = [], [], [0]
 
     def walk(folder_fd, prefix, depth):
         for name in sorted(os.listdir(folder_fd)):
@@ -224,21 +269,22 @@ def read_tree(fd, owner=None, ignore=(), limit=MAX_UPLOAD_BYTES, file_limit=MAX_
                     if depth >= MAX_DEPTH:
                         raise TooMuch(f"has folders nested more than {MAX_DEPTH} deep, over the limit")
                     inner = open_folder(name, folder_fd, owner)
-                    try:
-                        walk(inner, relative + "/", depth + 1)
-                    finally:
-                        os.close(inner)
+                    folders.append(inner)
+                    walk(inner, relative + "/", depth + 1)
                     continue
-                data, _ = read_regular(name, file_limit, folder_fd, owner)
+                why = not_a_file(status.st_mode) or too_many_links(status)
+                if why:
+                    raise Refused(why)
+                if owner is not None and status.st_uid != owner:
+                    raise Refused(f"is owned by {user_name(status.st_uid)}, not by {user_name(owner)}")
+                if status.st_size > file_limit:
+                    raise Refused(f"has {megabytes(status.st_size)}, over the limit of {megabytes(file_limit)}")
             except TooMuch:
                 raise
             except Refused as why:
                 refused.append((relative, str(why)))
                 continue
-            seen[1] += len(data)
-            if seen[1] > limit:
-                raise TooMuch(f"holds more than {megabytes(limit)} in all, over the limit")
-            files[relative] = data
+            plan.append((folder_fd, name, relative, status))
 
     walk(fd, "", 0)
-    return files, refused
+    return plan, refused
