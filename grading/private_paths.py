@@ -18,6 +18,10 @@ the grading account's home             ``<home>``
 =====================================  ================================
 
 System prefixes (``/usr``, ``/usr/local``) say nothing about the machine and stay as they are.
+
+This is best-effort: a student's code that writes a path otherwise (reversed, encoded, with a
+look-alike of ``/`` such as U+2215) gets it through. What leaks that way is only where the
+grader's folders are (their names), nothing that is in them.
 """
 
 import os
@@ -29,7 +33,8 @@ from pathlib import Path
 
 #: Prefixes of a system's own Python: no secret, and too short to replace safely.
 SYSTEM_PREFIXES = {"/", "/usr", "/usr/local", "/opt"}
-#: Characters that continue a path component: a path ends before any other.
+#: Characters that continue a path component: a path ends before any other. A path may start
+#: anywhere (``x/work/course`` names the course too), so nothing is asked of what comes before it.
 _NAME = r"[\w.+@-]"
 
 
@@ -76,7 +81,7 @@ def private_paths(*roots):
 def _pattern(pairs):
     jobs = "|".join(re.escape(variant) + r"/ex04-[\w.-]+" for variant in _variants(tempfile.gettempdir()))
     paths = "|".join(re.escape(path) for path, _ in pairs)
-    return re.compile(rf"(?<!{_NAME})(?:(?P<job>{jobs})|(?P<path>{paths}))(?!{_NAME})")
+    return re.compile(rf"(?:(?P<job>{jobs})|(?P<path>{paths}))(?!{_NAME})")
 
 
 def scrub_result(result, *roots):

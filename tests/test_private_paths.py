@@ -33,12 +33,14 @@ def test_placeholders_replace_the_machine_s_paths(tmp_path):
     course = tmp_path / "a course"
     text = (f"{sys.prefix}/lib/python3.11/site-packages/numpy {os.path.realpath(sys.base_prefix)}/bin/python "
             f"{tempfile.gettempdir()}/ex04-job-a1_b2/lib {ROOT}/grading/engine.py {os.path.expanduser('~')}/.cache "
-            f"{str(course).replace(' ', chr(92) + '040')}/submitted /home/student/x.py /usr/bin/python3")
+            f"{str(course).replace(' ', chr(92) + '040')}/submitted /home/student/x.py /usr/bin/python3 "
+            f"x{ROOT}/grading/jobs.py")
     clean = scrub_result({"message": text}, course)["message"]
     for private in (sys.prefix, os.path.realpath(sys.base_prefix), f"{tempfile.gettempdir()}/ex04-", str(ROOT),
                     "a\\040course"):
         assert private not in clean, (private, clean)
     assert "<job>/lib" in clean and "<course>/grading/engine.py" in clean and "<course>/submitted" in clean
+    assert "x<course>/grading/jobs.py" in clean, "a path right after a name's character is found too"
     assert "/home/student/x.py /usr/bin/python3" in clean, "the sandbox's own paths and the system's stay"
 
 
