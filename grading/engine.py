@@ -28,6 +28,7 @@ from pathlib import Path
 from grading import ex04
 from grading.framework import Failed, SandboxLost, Student, StudentError, current_phase, registered
 from grading.sandbox import Limits, MachineFailure, Session, killed_by
+from grading.sandbox_runner import ChannelError
 
 #: Bump when a change of the tests or the engine should invalidate cached results.
 ENGINE_VERSION = "2"
@@ -189,13 +190,19 @@ def _failure(kind, message, phase=None):
 
 
 def start_session(policy, cells, prelude, limits, sandboxed, uid=None, faulty=None):
-    """Start a sandbox and run the student's cells in it; returns (session, None) or (None, failure).
+    """Start a sandbox and run the student's cells in it; returns the session.
 
     A cell that ends the process or runs out of its time is set aside: it is added to ``faulty``
     (grade_id -> :func:`cell_fault`) and the set-up starts again without it. Cells already in
     ``faulty`` (from an earlier set-up of the same job, under either policy) are not run at all,
     so that each such cell costs its time once per job. Every round sets one more cell aside, so
     there are at most as many rounds as cells.
+
+    Raises
+    ------
+    MachineFailure
+        For any failure before a solution cell ran (a full disk, no process, no sandbox) and for
+        any error of the trusted side: only a lost or broken process while a cell runs is the student's.
     """
     faulty = {} if faulty is None else faulty
     while True:
@@ -206,17 +213,18 @@ def start_session(policy, cells, prelude, limits, sandboxed, uid=None, faulty=No
         except MachineFailure:  # not the student's: the job is graded again later
             session.close()
             raise
-        except Exception as error:  # a forged or broken reply is the student's fault too
+        except (SandboxLost, ChannelError) as error:
             session.close()
-            if not isinstance(error, SandboxLost):
-                error = SandboxLost("Crashed",
-                                    f"the student's process broke the grading protocol ({type(error).__name__})")
-            if session.current_cell is not None:
-                faulty[session.current_cell] = cell_fault(error, session.exit_status, limits, sandboxed)
-                continue
-            kind = "timeout" if error.type == "TimedOut" else "crashed"
-            return None, _failure(kind, error.message, ("setup", ""))
-        return session, None
+            if session.current_cell is None:
+                raise MachineFailure(f"the sandbox failed before any solution cell ran ({error})") from None
+            if not isinstance(error, SandboxLost):  # a forged or broken reply is the student's fault too
+                error = SandboxLost("Crashed", f"the student's process broke the grading protocol ({error})")
+            faulty[session.current_cell] = cell_fault(error, session.exit_status, limits, sandboxed)
+            continue
+        except Exception as error:
+            session.close()
+            raise MachineFailure(f"the grader could not start a sandbox ({type(error).__name__}: {error})") from None
+        return session
 
 
 def cell_fault(error, exit_status, limits, sandboxed=True):
@@ -438,14 +446,9 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
                     sessions.pop(policy).close()
                 prelude = PRELUDES[policy] + list(getattr(module, "PRELUDE", {}).get(policy, []))
                 known = set(faulty)
-                session, failure = start_session(policy, cells, prelude, limits, sandboxed, uid, faulty)
+                sessions[policy] = start_session(policy, cells, prelude, limits, sandboxed, uid, faulty)
                 setups.append({"policy": policy, "seconds": round(time.monotonic() - started, 3),
                                "cells_set_aside": [gid for gid in faulty if gid not in known]})
-                if failure:
-                    # The same cells would break it the same way again: do not wait for it once more.
-                    setup_failed[policy] = failure
-                else:
-                    sessions[policy] = session
             if policy in setup_failed:
                 results[gid] = dict(setup_failed[policy], points=points, score=0.0, seconds=0.0)
                 continue

@@ -234,12 +234,16 @@ def grade_files(notebook, source_text, submission_bytes, sandboxed=True):
     """
     from grading.engine import grade_notebook, job_key
     from grading.private_paths import scrub_result
+    from grading.sandbox import MachineFailure, grader_folder
 
-    with tempfile.TemporaryDirectory(prefix="ex04-job-files-") as folder:
+    with tempfile.TemporaryDirectory(prefix="ex04-job-files-", dir=grader_folder()) as folder:
         source = Path(folder) / "source.ipynb"
         submission = Path(folder) / "submission.ipynb"
-        source.write_text(source_text, encoding="utf-8")
-        submission.write_bytes(submission_bytes)
+        try:
+            source.write_text(source_text, encoding="utf-8")
+            submission.write_bytes(submission_bytes)
+        except OSError as error:  # a full disk: the worker's failure, not the student's
+            raise MachineFailure(f"the job's files could not be written ({error})") from None
         return job_key(source, submission, sandboxed), scrub_result(
             grade_notebook(source, submission, notebook, sandboxed=sandboxed))
 

@@ -6,7 +6,7 @@ interpreter names its own prefix (in the instructor's home, say), and an excepti
 trusted side may name the course folder. A result holds whatever the student's code put into an
 exception message, and results reach Formgrader and the feedback. :func:`scrub_result` replaces
 each such path in a result with a neutral placeholder (a job's folder: ``ex04-*`` in the
-temporary folder):
+grader's folder or the temporary folder):
 
 =====================================  ================================
 the venv's and the system's packages   ``<python>/site-packages``
@@ -79,7 +79,10 @@ def private_paths(*roots):
 
 
 def _pattern(pairs):
-    jobs = "|".join(re.escape(variant) + r"/ex04-[\w.-]+" for variant in _variants(tempfile.gettempdir()))
+    from grading.sandbox import grader_folder_path
+
+    folders = _variants(tempfile.gettempdir()) | _variants(grader_folder_path())
+    jobs = "|".join(re.escape(variant) + r"/ex04-[\w.-]+" for variant in sorted(folders, key=len, reverse=True))
     paths = "|".join(re.escape(path) for path, _ in pairs)
     return re.compile(rf"(?:(?P<job>{jobs})|(?P<path>{paths}))(?!{_NAME})")
 

@@ -48,6 +48,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -102,6 +103,37 @@ class MachineFailure(RuntimeError):
 
 class SandboxUnavailable(MachineFailure):
     """bubblewrap is missing or cannot create a sandbox here."""
+
+
+def grader_folder_path():
+    """Where the sessions' folders are made: ``ex04-grading`` in the grading account's cache folder.
+
+    Not the shared temporary folder, where any account can fill the disk or plant a folder. (The
+    sandbox's own ``/tmp`` is a small tmpfs of its own either way.)
+    """
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "ex04-grading"
+
+
+def grader_folder():
+    """:func:`grader_folder_path`, made if need be: a folder of this account that only it can enter.
+
+    Raises
+    ------
+    MachineFailure
+        When it cannot be made, or is not a folder of this account (a link, another's).
+    """
+    path = grader_folder_path()
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            raise MachineFailure(f"{path} is not a folder of the grading account (set XDG_CACHE_HOME to one that is)")
+        if info.st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as error:
+        raise MachineFailure(f"the grader's folder {path} could not be made ({error})") from None
+    return path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -635,17 +667,21 @@ class Session:
         """
         from grading.framework import SandboxLost
 
-        self._tmp = tempfile.mkdtemp(prefix="ex04-job-")
-        lib = Path(self._tmp) / "lib"
-        (lib / "grading").mkdir(parents=True)
-        shutil.copy(HERE / "sandbox_runner.py", lib / "sandbox_runner.py")
-        (lib / "grading" / "__init__.py").write_text("")
-        for module in self.fixtures:
-            name = module.rsplit(".", 1)[-1]
-            shutil.copy(HERE / f"{name}.py", lib / "grading" / f"{name}.py")
-        for path in [lib, *lib.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        os.chmod(self._tmp, 0o755)
+        try:
+            self._tmp = tempfile.mkdtemp(prefix="ex04-job-", dir=grader_folder())
+            lib = Path(self._tmp) / "lib"
+            (lib / "grading").mkdir(parents=True)
+            shutil.copy(HERE / "sandbox_runner.py", lib / "sandbox_runner.py")
+            (lib / "grading" / "__init__.py").write_text("")
+            for module in self.fixtures:
+                name = module.rsplit(".", 1)[-1]
+                shutil.copy(HERE / f"{name}.py", lib / "grading" / f"{name}.py")
+            for path in [lib, *lib.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            os.chmod(self._tmp, 0o755)
+        except OSError as error:  # a full disk, say: the machine's failure, never the student's
+            self.close()
+            raise MachineFailure(f"the sandbox's folder could not be made in {grader_folder_path()} ({error})") from None
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         passed = [request_read, reply_write]

@@ -5,18 +5,24 @@ nothing, and the same probe run *without* the sandbox finds what it looks for, s
 would fail if the defence were missing.
 """
 
+import errno
 import json
 import os
 import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
+from grading import sandbox
+from grading.engine import grade_notebook
 from grading.framework import SandboxLost, Student
-from grading.sandbox import ALLOWED_PACKAGES, FORBIDDEN, Limits, MachineFailure, Session, bwrap_path, seccomp_filter
+from grading.sandbox import (ALLOWED_PACKAGES, FORBIDDEN, Limits, MachineFailure, Session, bwrap_path,
+                             grader_folder_path, seccomp_filter)
 from nbtools import ROOT
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (make venv installs it as root)")
@@ -385,6 +391,24 @@ def test_what_the_student_s_processes_cause_is_theirs_what_the_machine_causes_is
     # Too little memory to import NumPy: the grader's setting, before any of the student's code ran.
     with pytest.raises(MachineFailure, match="the sandbox did not start: .*(map segment|Memory)"):
         Session("numpy", [("probe", "x = 1")], PRELUDE, limits=Limits(memory_bytes=20 * 2**20)).start()
+
+
+
+def test_a_full_disk_on_the_grader_s_side_is_the_machine_s_failure(monkeypatch):
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sandbox.shutil, "copy", no_space)  # copying the runner into the sandbox's folder
+    source = ROOT / "source" / "ex04" / "01_convolutions.ipynb"
+    with pytest.raises(MachineFailure, match="No space left on device"):
+        grade_notebook(source, source)
+
+
+def test_the_sandbox_s_folder_is_in_a_folder_only_the_grader_can_enter():
+    with Session("numpy", [("probe", "x = 1")], PRELUDE) as session:
+        folder = Path(session._tmp)
+        assert folder.parent == grader_folder_path() and not folder.is_relative_to(tempfile.gettempdir())
+        assert (folder.parent.stat().st_mode & 0o777, folder.parent.stat().st_uid) == (0o700, os.geteuid())
 
 
 # ----------------------------------------------------------------------------- tests in copies of one set-up
