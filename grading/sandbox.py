@@ -88,6 +88,10 @@ INSTALL_HINT = (
 )
 
 
+#: Wall time for a test's copy of the set-up process to answer: a fork and the test's references,
+#: no imports. While it starts, two processes of the sandbox keep the normal policy (:class:`CpuGuard`).
+FORK_ANSWER_SECONDS = 3.0
+
 #: Largest reply the trusted side reads (bytes), and most lists and objects in one.
 MAX_REPLY = 64 * 2**20
 MAX_CONTAINERS = 100_000
@@ -427,6 +431,11 @@ def _set_limits(limits, sandboxed=True):
 
     def apply():
         join_new_session_keyring()
+        try:  # memory is limited per process: when the machine runs out, a sandbox's go first
+            with open("/proc/self/oom_score_adj", "w") as stream:
+                stream.write(str(OOM_SCORE_ADJ))
+        except OSError:
+            pass
         if sandboxed:
             os.setpgid(0, 0)  # a process group of its own: killed as one, and no terminal's Ctrl-C reaches it
             _give_up_terminal()
@@ -438,6 +447,9 @@ def _set_limits(limits, sandboxed=True):
 
     return apply
 
+
+#: The sandbox's processes are the first the kernel's OOM killer picks (proc(5): -1000 to 1000).
+OOM_SCORE_ADJ = 1000
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -488,16 +500,15 @@ def process_tree(root):
     return tree
 
 
-def process_cpu_seconds(pid, own=True):
-    """CPU seconds of a process (``own``) and of its children that it has waited for."""
+def process_stat(pid):
+    """(parent pid, own CPU seconds, start time in clock ticks since boot) of a process, or None."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stream:
             fields = stream.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    # Fields 14 to 17 of proc(5): utime, stime, cutime, cstime (the 3rd, the state, comes first here).
-    ticks = [int(value) for value in fields[11:15]]
-    return (sum(ticks) if own else ticks[2] + ticks[3]) / _CLOCK_TICKS
+        # Fields 4, 14, 15 and 22 of proc(5) (the 3rd, the state, comes first here).
+        return int(fields[1]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def sandbox_pid(pid):
@@ -542,21 +553,28 @@ class CpuGuard:
     """Keeps one sandbox's processes from taking CPU time from others, and counts their CPU time.
 
     Every few hundredths of a second it looks at the processes in the sandbox. Each thread but
-    the one that answers the grader (the set-up process's, or a test's copy's) gets the
-    ``SCHED_IDLE`` policy: the student's extra processes and threads run only when a CPU would
-    otherwise be idle, so a dozen busy ones take from other sandboxes what one would, not twelve
-    times as much. RLIMIT_NICE 0 keeps them from leaving that policy, and setsid does nothing
-    inside (:func:`seccomp_filter`): with it, a process would get a scheduling group of its own (an
-    autogroup) that competes with the grader's whole group as an equal. When all its processes
-    together have used more than ``cpu_seconds``, the guard kills the sandbox.
+    the one that answers the grader gets the ``SCHED_IDLE`` policy: the student's extra processes
+    and threads run only when a CPU would otherwise be idle, so a dozen busy ones take from other
+    sandboxes what one would, not twelve times as much. The one that answers is the set-up
+    process (pid 2) between tests; while a test's copy starts, pid 2 and the first new child of it
+    (the copy, checked when it replies: :meth:`Session.fork`); during a test, the copy alone (pid 2
+    waits; as an ordinary account it keeps its policy, which no one but root could give back).
+    RLIMIT_NICE 0 keeps them from leaving that policy, and setsid does nothing inside
+    (:func:`seccomp_filter`): with it, a process would get a scheduling group of its own (an
+    autogroup) that competes with the grader's whole group as an equal.
 
-    Processes that live shorter than the interval are not caught; they are counted in the CPU
-    time once their parent has waited for them (the sandbox's init waits for orphans).
+    The CPU time is a running total that never goes down: each process's own time as last seen,
+    plus for one that has ended the time between its last look and the next, and for every
+    number the sandbox's PID namespace handed out that the guard never saw alive (a process that
+    lived between two looks, or a thread) the time between those two looks: no such process can
+    have used more. The total is an upper bound, exact up to a look's interval per process.
+    When the total passes ``cpu_seconds`` the guard kills the sandbox.
 
     Parameters
     ----------
     session : Session
-        Its ``process`` is bubblewrap; its ``copy_pid`` the test's copy's number in the sandbox.
+        Its ``process`` is bubblewrap; ``forking``, ``copy_pid`` (the test's copy's number in
+        the sandbox) and ``setup_host_pid`` say who answers.
     cpu_seconds : float
     interval : float
     """
@@ -566,7 +584,15 @@ class CpuGuard:
         # Without the kernel's lists of children every look reads all of /proc: less often then.
         self.interval = interval or (0.05 if _CHILDREN_LISTED else 0.5)
         self.used = 0.0
-        self.paused = threading.Event()  # while a test's copy starts: it is not known yet
+        self.lock = threading.Lock()  # a look and a change of who answers never overlap
+        self.may_restore = os.geteuid() == 0  # leaving SCHED_IDLE needs CAP_SYS_NICE
+        self.fork_child = None  # (host pid, start) of the new child of pid 2 exempt while a copy starts
+        self._seen = {}  # (host pid, start) -> own CPU seconds at the last look, of live processes
+        self._ended = 0.0  # CPU seconds of processes seen before and gone since
+        self._unseen = 0.0  # charged for numbers never seen alive
+        self._numbers = set()  # numbers in the sandbox seen alive at the last look
+        self._highest = 0  # highest number handed out in the sandbox, as far as known
+        self._last_look = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -580,38 +606,83 @@ class CpuGuard:
 
     def _watch(self):
         while not self._stop.wait(self.interval):
-            if self.paused.is_set():
-                continue
             process = self.session.process
             if process is None or process.poll() is not None:
                 return
-            self.used = self.look(process.pid)
+            with self.lock:
+                self.used = self.look(process.pid)
             if self.used > self.cpu_seconds:
                 self.session.kill_because(
                     f"the student's processes used more than {self.cpu_seconds:g} s of CPU time together")
                 return
 
+    def give_back_normal(self, host_pid):
+        """Put a process's main thread back on the normal policy (root only); call under ``lock``."""
+        if self.may_restore and host_pid is not None:
+            try:
+                os.sched_setscheduler(host_pid, os.SCHED_OTHER, os.sched_param(0))
+            except OSError:
+                pass
+
+    def _answering(self, processes):
+        """Host pids whose main thread keeps the normal policy now; ``processes``: {host pid: (number, stat)}."""
+        session = self.session
+        setup = session.setup_host_pid
+        if session.forking:
+            if self.fork_child is None or self.fork_child[0] not in processes:
+                born = sorted(pid for pid, (_, stat) in processes.items()
+                              if stat[0] == setup and (pid, stat[2]) not in session.before_fork)
+                self.fork_child = (born[0], processes[born[0]][1][2]) if born else None
+            return {setup, self.fork_child[0] if self.fork_child else None}
+        copy = {pid for pid, (number, _) in processes.items() if number == session.copy_pid and number is not None}
+        if copy:
+            return copy if self.may_restore else copy | {setup}
+        return {setup}
+
     def look(self, bwrap_pid):
-        """Give the sandbox's threads their policy; returns the CPU seconds its processes used."""
-        speaking = {2, self.session.copy_pid}  # the set-up process, and the test's copy
-        used = 0.0
-        for pid, threads in process_tree(bwrap_pid).items():
-            if pid == bwrap_pid:
+        """Give the sandbox's threads their policy; returns the CPU seconds its processes used so far."""
+        now = time.monotonic()
+        tree = process_tree(bwrap_pid)
+        processes = {}
+        for pid in tree:
+            stat = process_stat(pid) if pid != bwrap_pid else None
+            if stat is not None:
+                processes[pid] = (sandbox_pid(pid), stat)
+        if self.session.setup_host_pid is None:
+            self.session.setup_host_pid = next((pid for pid, (n, _) in processes.items() if n == 2), None)
+        self._count(processes, now)
+        answering = self._answering(processes)
+        for pid, (number, _) in processes.items():
+            if number == 1:  # bubblewrap's init: it only waits for orphaned processes
                 continue
-            number = sandbox_pid(pid)
-            if number == 1:  # bubblewrap's init: it waits for orphaned processes
-                used += process_cpu_seconds(pid, own=False)
-                continue
-            used += process_cpu_seconds(pid)
-            for tid in threads:
-                if tid == pid and number in speaking:
+            for tid in tree[pid]:
+                if tid == pid and pid in answering:
                     continue
                 try:
                     if os.sched_getscheduler(tid) != os.SCHED_IDLE:
                         os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
                 except OSError:  # gone already
                     pass
-        return used
+        return self._ended + self._unseen + sum(self._seen.values())
+
+    def _count(self, processes, now):
+        """Add what the processes used since the last look to the running total."""
+        seen = {(pid, stat[2]): stat[1] for pid, (_, stat) in processes.items()}
+        since = now - self._last_look if self._last_look is not None else self.interval
+        # An ended process may have computed since it was last seen: at most until now.
+        self._ended += sum(cpu + since for key, cpu in self._seen.items() if key not in seen)
+        self._seen = seen
+        numbers = {number for number, _ in processes.values() if number is not None}
+        highest = max(numbers, default=self._highest)
+        if highest > self._highest:
+            # Numbers are handed out in order: those between the last known and this look's
+            # highest that were never alive at a look lived between two looks.
+            known = {n for n in numbers | self._numbers if self._highest < n <= highest}
+            never_seen = highest - self._highest - len(known)
+            self._unseen += never_seen * since
+            self._highest = highest
+        self._numbers = numbers
+        self._last_look = now
 
 
 class Session:
@@ -647,6 +718,9 @@ class Session:
         self.lost = None  # why the process is gone, once it is
         self.in_test = False  # a test's copy of the process is answering
         self.copy_pid = None  # the test's copy's number in the sandbox
+        self.forking = False  # a test's copy is starting: it is not known yet
+        self.before_fork = set()  # (host pid, start) of the sandbox's processes when the copy was asked for
+        self.setup_host_pid = None  # the set-up process's (pid 2's) number outside the sandbox
         self.guard = None
         self.killed_because = None  # why the guard killed the sandbox
         self._tmp = None
@@ -785,6 +859,9 @@ class Session:
     def fork(self, modules=()):
         """Start a test in a copy of the process as the set-up left it (call :meth:`end_test` after).
 
+        The copy must answer within :data:`FORK_ANSWER_SECONDS` (or ``deadline``, if sooner), and
+        be what it claims: a new child of the set-up process. Anything else breaks the protocol.
+
         Parameters
         ----------
         modules : list of str
@@ -797,21 +874,56 @@ class Session:
         from grading.framework import SandboxLost
 
         sources = [[name, (HERE / f"{name.rsplit('.', 1)[-1]}.py").read_text()] for name in modules]
-        if self.guard:
-            self.guard.paused.set()  # the copy would get SCHED_IDLE before its number is known
+        deadline, limit_text = self.deadline, getattr(self, "limit_text", None)
+        if self.deadline is None or self.deadline - time.monotonic() > FORK_ANSWER_SECONDS:
+            self.deadline = time.monotonic() + FORK_ANSWER_SECONDS
+            self.limit_text = f"{FORK_ANSWER_SECONDS:g} s to start the test's copy of the set-up"
+        self._begin_fork()
         try:
             reply = self.request({"op": "fork", "modules": sources})
             if reply.get("forked") is False and isinstance(reply.get("error"), str):
                 self._copy_not_started(reply["error"])
-            if reply.get("forked") is not True:
+            copy = reply.get("pid") if type(reply.get("pid")) is int else None
+            if reply.get("forked") is not True or not self._is_new_copy(copy):
                 self._kill()
                 self.lost = "the student's process broke the grading protocol (a copy for the test did not start)"
                 raise SandboxLost("Crashed", self.lost)
-            self.copy_pid = reply.get("pid") if type(reply.get("pid")) is int else None
         finally:
-            if self.guard:
-                self.guard.paused.clear()
+            self.forking = False
+            self.deadline, self.limit_text = deadline, limit_text
         self.in_test = True
+
+    def _begin_fork(self):
+        """Note the sandbox's processes before the copy is asked for; pid 2 answers at the normal policy."""
+        if not self.guard:
+            return
+        with self.guard.lock:
+            processes = {pid: process_stat(pid) for pid in process_tree(self.process.pid)}
+            self.before_fork = {(pid, stat[2]) for pid, stat in processes.items() if stat}
+            if self.setup_host_pid is None:
+                self.setup_host_pid = next((pid for pid in processes if sandbox_pid(pid) == 2), None)
+            self.guard.fork_child = None
+            self.guard.give_back_normal(self.setup_host_pid)
+            self.forking = True
+
+    def _is_new_copy(self, number):
+        """Whether ``number`` (in the sandbox) is the one child that the set-up process made since :meth:`_begin_fork`.
+
+        Read from outside the sandbox (parents, start times), not from the student's reply."""
+        if not self.guard:
+            self.copy_pid = number
+            return True
+        with self.guard.lock:
+            born = []
+            for pid in process_tree(self.process.pid):
+                stat = process_stat(pid)
+                if stat and stat[0] == self.setup_host_pid and (pid, stat[2]) not in self.before_fork:
+                    born.append(pid)
+            if len(born) != 1 or sandbox_pid(born[0]) != number:
+                return False
+            self.copy_pid = number
+            self.guard.give_back_normal(born[0])
+            return True
 
     def _copy_not_started(self, error):
         """No process for the test: the student's processes fill the sandbox, or the machine is out of them."""
@@ -829,6 +941,10 @@ class Session:
 
     def end_test(self):
         """End the test's copy; the session is then ready for the next :meth:`fork`."""
+        if self.guard:
+            with self.guard.lock:  # pid 2 answers from now
+                self.copy_pid = None
+                self.guard.give_back_normal(self.setup_host_pid)
         self.copy_pid = None
         if not self.in_test or self.lost:
             return
