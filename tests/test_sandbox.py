@@ -411,6 +411,112 @@ def test_the_sandbox_s_folder_is_in_a_folder_only_the_grader_can_enter():
         assert (folder.parent.stat().st_mode & 0o777, folder.parent.stat().st_uid) == (0o700, os.geteuid())
 
 
+def policies(bwrap_pid):
+    """{number in the sandbox: scheduling policy of its main thread} of a sandbox's processes."""
+    found = {}
+    for pid in descendants(bwrap_pid):
+        number = sandbox.sandbox_pid(pid)
+        try:
+            found[number] = os.sched_getscheduler(pid)
+        except OSError:
+            pass
+    return found
+
+
+#: A cell that makes the set-up process answer a request for a test's copy by starting a dozen
+#: busy processes and never answering.
+STALL = """
+import os, sys, time
+_runner = sys.modules['__main__']
+def _fork_test(dispatcher, request, channel_in, channel_out):
+    for _ in range(12):
+        if os.fork() == 0:
+            while True:
+                pass
+    time.sleep(3600)
+_runner._fork_test = _fork_test
+"""
+
+
+def test_the_guard_watches_while_a_test_s_copy_starts():
+    import threading
+
+    seen = {}
+    with Session("numpy", [("stall", STALL)], PRELUDE) as session:
+        assert not session.cell_errors, session.cell_errors
+        session.deadline = time.monotonic() + 8
+        before = session.guard.used
+        timer = threading.Timer(1.5, lambda: seen.update(policies(session.process.pid)))
+        started = time.monotonic()
+        timer.start()
+        with pytest.raises(SandboxLost) as lost:
+            session.fork()
+        elapsed = time.monotonic() - started
+        timer.join()
+    normal = sorted(number for number, policy in seen.items() if policy != os.SCHED_IDLE and number != 1)
+    assert len(seen) >= 12 and len(normal) <= 2, f"main threads at the normal policy: {normal} of {sorted(seen)}"
+    assert elapsed < 6, f"the copy's answer was awaited {elapsed:.1f} s"
+    assert session.guard.used > before, "the busy processes' CPU time was counted"
+    assert "to start the test's copy" in lost.value.message
+
+
+#: A set-up process that starts a busy process X beside the test's copy and names X as the copy.
+FORGE = """
+import os, sys
+_runner = sys.modules['__main__']
+def _fork_test(dispatcher, request, channel_in, channel_out):
+    x = os.fork()
+    if x == 0:
+        while True:
+            pass
+    if os.fork() == 0:
+        _runner.write_message(channel_out, {"forked": True, "pid": x})
+        _runner._answer_until_stop(dispatcher, channel_in, channel_out, child=True)
+        os._exit(0)
+    os.wait()
+_runner._fork_test = _fork_test
+"""
+
+
+def test_during_a_test_only_its_copy_answers_at_the_normal_policy():
+    with Session("numpy", [("probe", HONEST)], PRELUDE) as session:
+        session.deadline = time.monotonic() + 20
+        for _ in range(2):  # the set-up process waits during a test, and starts the next copy as before
+            session.fork()
+            assert Student(session).probe(10) >= 0
+            time.sleep(10 * session.guard.interval)
+            found = policies(session.process.pid)
+            assert found[session.copy_pid] == os.SCHED_OTHER, found
+            if os.geteuid() == 0:  # only root can give a process back the normal policy
+                assert found[2] == os.SCHED_IDLE, found
+            session.end_test()
+
+
+def test_a_copy_named_by_the_sandbox_but_not_its_one_new_child_breaks_the_protocol():
+    with Session("numpy", [("forge", FORGE)], PRELUDE) as session:
+        session.deadline = time.monotonic() + 20
+        with pytest.raises(SandboxLost, match="broke the grading protocol"):
+            session.fork()
+
+
+def test_the_cpu_time_of_processes_reaped_unseen_counts():
+    spawner = ("import os, signal, time\nif os.fork() == 0:\n"
+               "    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children: no one's cutime\n"
+               "    while True:\n        if os.fork() == 0:\n            end = time.process_time() + 0.02\n"
+               "            while time.process_time() < end:\n                pass\n            os._exit(0)\n"
+               "        time.sleep(0.025)\n")
+    with Session("numpy", [("spawner", spawner)], PRELUDE, limits=Limits(cpu_seconds=2)) as session:
+        for _ in range(200):
+            if session.killed_because:
+                break
+            time.sleep(0.1)
+    assert "CPU time together" in str(session.killed_because), session.guard.used
+
+
+def test_the_oom_killer_picks_a_sandbox_s_processes_first():
+    assert run("def probe():\n    return open('/proc/self/oom_score_adj').read().strip()") == "1000"
+
+
 # ----------------------------------------------------------------------------- tests in copies of one set-up
 
 FORKED = """
