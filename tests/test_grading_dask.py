@@ -6,7 +6,7 @@ a user would. A small class is graded through them with the README's ``make auto
 scores are exactly those of the local run. A worker killed while it grades costs nothing. Nobody
 without a certificate of the course's CA gets in: not a tcp:// client, not a TLS client without a
 certificate or with one of its own CA, not a worker started from a student's own checkout, and
-Dask's web pages are not served.
+no HTTP port of Dask's (its unauthenticated web pages) is open.
 """
 
 import json
@@ -19,8 +19,6 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import nbformat
 import pytest
@@ -180,8 +178,8 @@ def cluster(tmp_path_factory):
     try:
         with Client(address, security=dask_security.client_security(machine / "dask-certs"), timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
-        yield {"address": address, "port": port, "workers": workers, "log": log, "machine": machine,
-               "commands": commands}
+        yield {"address": address, "port": port, "scheduler": scheduler, "workers": workers, "log": log,
+               "machine": machine, "commands": commands}
     finally:
         _stop(workers + [scheduler])
 
@@ -242,6 +240,15 @@ def test_a_class_graded_on_dask_scores_exactly_as_on_this_machine(cluster, tmp_p
         assert {g: t["score"] for g, t in a["tests"].items()} == {g: t["score"] for g, t in b["tests"].items()}
 
 
+def listening_ports(pid):
+    """The TCP ports that a process and its descendants listen on."""
+    import psutil
+
+    root = psutil.Process(pid)
+    return {connection.laddr.port for process in [root, *root.children(recursive=True)]
+            for connection in process.net_connections("tcp") if connection.status == psutil.CONN_LISTEN}
+
+
 def _lets_in(address, security):
     """Whether a Dask listener completes a connection (TLS and Dask's handshake) with ``security``."""
     import asyncio
@@ -291,13 +298,10 @@ def test_nobody_without_the_course_certificate_gets_in(cluster, tmp_path):
     with Client(cluster["address"], security=ours, timeout="30s") as client:
         info = client.scheduler_info()
     assert set(info["workers"]) == workers, "only the course's own workers are in the cluster"
-    # The HTTP servers Dask always starts serve none of their unauthenticated pages.
-    pages = {info["services"].get("dashboard"): ("/info/main/workers.html", "/info/main/logs.html", "/json/identity.json")}
-    pages.update({w["services"].get("dashboard"): ("/metrics", "/health") for w in info["workers"].values()})
-    for port, paths in pages.items():
-        for path in paths if port else ():
-            with pytest.raises(urllib.error.HTTPError, match="404"):
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+    # No HTTP port (Dask's unauthenticated pages, the scheduler's on 8787): each listens on its TLS ports only.
+    assert listening_ports(cluster["scheduler"].pid) == {cluster["port"]}
+    ports = {int(listener.rsplit(":", 1)[1]) for listener in listeners[1:]}
+    assert set().union(*(listening_ports(worker.pid) for worker in cluster["workers"])) == ports
 
 
 @pytest.mark.slow
