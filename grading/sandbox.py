@@ -137,7 +137,28 @@ def grader_folder():
             path.chmod(0o700)
     except OSError as error:
         raise MachineFailure(f"the grader's folder {path} could not be made ({error})") from None
+    remove_stale_job_folders(path)
     return path
+
+
+#: Age after which a job's folder is left over from a killed process (a job takes minutes).
+STALE_JOB_SECONDS = 24 * 3600
+
+
+def remove_stale_job_folders(folder, older_than=STALE_JOB_SECONDS):
+    """Remove the ``ex04-job-*`` folders in ``folder`` that a killed grading process left behind."""
+    now = time.time()
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.name.startswith("ex04-job-")]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            stale = entry.is_dir(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > older_than
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(entry.path, ignore_errors=True)
 
 
 @dataclasses.dataclass(frozen=True)

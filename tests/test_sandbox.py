@@ -411,6 +411,16 @@ def test_the_sandbox_s_folder_is_in_a_folder_only_the_grader_can_enter():
         assert (folder.parent.stat().st_mode & 0o777, folder.parent.stat().st_uid) == (0o700, os.geteuid())
 
 
+def test_job_folders_that_a_killed_grader_left_behind_are_removed(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    left, recent = tmp_path / "ex04-grading" / "ex04-job-left", tmp_path / "ex04-grading" / "ex04-job-recent"
+    for folder in (left, recent):
+        (folder / "lib").mkdir(parents=True)
+    os.utime(left, (time.time() - 2 * sandbox.STALE_JOB_SECONDS,) * 2)
+    sandbox.grader_folder()
+    assert not left.exists() and recent.exists()
+
+
 def policies(bwrap_pid):
     """{number in the sandbox: scheduling policy of its main thread} of a sandbox's processes."""
     found = {}
