@@ -532,6 +532,15 @@ def process_stat(pid):
         return None
 
 
+def process_state(pid):
+    """A process's state letter from proc(5) ("R" running, "T" stopped, "Z" zombie...), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stream:
+            return stream.read().rsplit(b")", 1)[1].split()[0].decode("ascii", "replace")
+    except (OSError, IndexError):
+        return None
+
+
 def sandbox_pid(pid):
     """A process's number inside its innermost PID namespace (1: the sandbox's init), or None."""
     try:
@@ -578,8 +587,11 @@ class CpuGuard:
     and threads run only when a CPU would otherwise be idle, so a dozen busy ones take from other
     sandboxes what one would, not twelve times as much. The one that answers is the set-up
     process (pid 2) between tests; while a test's copy starts, pid 2 and the first new child of it
-    (the copy, checked when it replies: :meth:`Session.fork`); during a test, the copy alone (pid 2
-    waits; as an ordinary account it keeps its policy, which no one but root could give back).
+    (the copy, checked when it replies: :meth:`Session.fork`); during a test, the copy alone. Pid 2
+    only waits for the copy then: as root it waits as ``SCHED_IDLE``; as an ordinary account,
+    which could not give it the normal policy back, it keeps its policy and is stopped (SIGSTOP,
+    sent again at each look while the copy lives, since the copy could send SIGCONT) and
+    continued when the copy ends or the test does, so that it reports how the copy ended.
     RLIMIT_NICE 0 keeps them from leaving that policy, and setsid does nothing inside
     (:func:`seccomp_filter`): with it, a process would get a scheduling group of its own (an
     autogroup) that competes with the grader's whole group as an equal.
@@ -645,6 +657,16 @@ class CpuGuard:
             except OSError:
                 pass
 
+    def hold_setup(self, copy_alive):
+        """As an ordinary account, stop pid 2 while the test's copy lives, else let it run; call under ``lock``."""
+        setup = self.session.setup_host_pid
+        if self.may_restore or setup is None:
+            return
+        try:
+            os.kill(setup, signal.SIGSTOP if copy_alive else signal.SIGCONT)
+        except OSError:  # gone already
+            pass
+
     def _answering(self, processes):
         """Host pids whose main thread keeps the normal policy now; ``processes``: {host pid: (number, stat)}."""
         session = self.session
@@ -672,6 +694,10 @@ class CpuGuard:
         if self.session.setup_host_pid is None:
             self.session.setup_host_pid = next((pid for pid, (n, _) in processes.items() if n == 2), None)
         self._count(processes, now)
+        if self.session.copy_pid is not None and not self.session.forking:
+            # A copy that ended is a zombie until pid 2, continued, reaps it.
+            self.hold_setup(any(number == self.session.copy_pid and process_state(pid) not in ("Z", "X", None)
+                                for pid, (number, _) in processes.items()))
         answering = self._answering(processes)
         for pid, (number, _) in processes.items():
             if number == 1:  # bubblewrap's init: it only waits for orphaned processes
@@ -944,6 +970,7 @@ class Session:
                 return False
             self.copy_pid = number
             self.guard.give_back_normal(born[0])
+            self.guard.hold_setup(copy_alive=True)
             return True
 
     def _copy_not_started(self, error):
@@ -965,6 +992,7 @@ class Session:
         if self.guard:
             with self.guard.lock:  # pid 2 answers from now
                 self.copy_pid = None
+                self.guard.hold_setup(copy_alive=False)
                 self.guard.give_back_normal(self.setup_host_pid)
         self.copy_pid = None
         if not self.in_test or self.lost:

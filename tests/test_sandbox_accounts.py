@@ -86,6 +86,66 @@ print(json.dumps({"short": {k: short[k] for k in ("graded", "failed", "failures"
                   "log": log.getvalue()}))
 """
 
+#: A solution cell that patches the runner (the module ``__main__`` in the sandbox) so that the
+#: set-up process, pid 2, computes while it waits for a test's copy; and two calls for the tests.
+BUSY_WAITING_SETUP = """
+import os, sys
+runner = sys.modules["__main__"]
+waitpid = runner.os.waitpid
+def busy_waitpid(pid, options):
+    while True:
+        found = waitpid(pid, options | os.WNOHANG)
+        if found[0]:
+            return found
+runner.os.waitpid = busy_waitpid
+
+def answer():
+    return 42
+
+def crash():
+    os._exit(3)
+"""
+
+#: Run as the account: two tests (a call each) and one whose copy crashes, in a sandbox whose pid 2
+#: busy-waits; samples pid 2's state and CPU time from outside during each. Prints JSON.
+WATCH_SETUP_DURING_TESTS = """
+import json, os, sys, time
+sys.path.insert(0, os.getcwd())
+from grading.framework import SandboxLost
+from grading.sandbox import Session
+
+def state_and_cpu(pid):
+    with open(f"/proc/{pid}/stat") as stream:
+        fields = stream.read().rsplit(")", 1)[1].split()
+    return fields[0], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+found = {"tests": []}
+with Session("numpy", [("busy", sys.argv[1])], ["import numpy as np"]) as session:
+    for _ in range(2):
+        session.deadline = time.monotonic() + 30
+        session.fork()
+        setup = session.setup_host_pid
+        time.sleep(0.2)
+        states, cpu_before = [], state_and_cpu(setup)[1]
+        for _ in range(20):
+            states.append(state_and_cpu(setup)[0])
+            time.sleep(0.05)
+        cpu = state_and_cpu(setup)[1] - cpu_before
+        reply = session.request({"op": "call", "target": "answer"})
+        session.end_test()
+        found["tests"].append({"states": "".join(states), "cpu": cpu, "reply": reply,
+                               "after": state_and_cpu(setup)[0], "usable": session.usable})
+    session.deadline = time.monotonic() + 30
+    session.fork()
+    try:
+        session.request({"op": "call", "target": "crash"})
+    except SandboxLost as error:
+        found["crash"] = [error.type, time.monotonic() - session.deadline + 30]
+    session.end_test()
+    found["usable_after_crash"] = session.usable
+print(json.dumps(found))
+"""
+
 
 @pytest.fixture(scope="module")
 def instructor():
@@ -242,3 +302,16 @@ def test_a_grading_worker_that_keeps_dying_is_the_machine_s_failure(tmp_path, mo
     assert again["graded"] == len(lost) and again["failed"] == 0, log.getvalue()
     for student, _ in every_job:
         assert sum(test["score"] for test in stored_result(course, student)["tests"].values()) == POINTS
+
+
+def test_the_set_up_process_is_stopped_during_a_test_as_an_ordinary_account(instructor):
+    # As an ordinary account pid 2 keeps the normal policy during a test (only root could give it
+    # back): a student's pid 2 that computes then would take a classmate's share of a core.
+    account, course = instructor
+    done = account.run(BIN / "python", "-c", WATCH_SETUP_DURING_TESTS, BUSY_WAITING_SETUP, cwd=course)
+    found = json.loads(done.stdout.splitlines()[-1])
+    for test in found["tests"]:
+        assert set(test["states"]) == {"T"} and test["cpu"] < 0.1, found
+        assert test["reply"] == {"ok": 42} and test["after"] != "T" and test["usable"], found
+    # A copy that crashes is reported as a crash at once: pid 2, continued, says how it ended.
+    assert found["crash"][0] == "Crashed" and found["crash"][1] < 5 and found["usable_after_crash"], found
