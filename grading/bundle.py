@@ -249,9 +249,9 @@ the set-up stops half-way (no network, say), run it again: it goes on where it s
 Run each notebook from top to bottom. Cells that say `YOUR CODE HERE` are yours; the cell after
 each task checks your work and says what is wrong if it is not right yet. Cells with
 *YOUR ANSWER HERE* are written answers. Keep solution cells to definitions: when your work is
-graded, each solution cell gets 5 seconds to run, alone, where only NumPy (and, in notebook 06,
-PyTorch) can be imported; a cell that runs longer or ends Python is left out, and only the tasks it
-defines score 0.
+graded, each solution cell gets 5 seconds to run (to define its functions), alone, where only NumPy
+(and, in notebook 06, PyTorch) can be imported; a solution cell that runs longer, crashes or exits
+Python is skipped: the tasks it defines score 0, the others are graded as usual.
 
 ## Hand in
 
