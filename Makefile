@@ -17,7 +17,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde dask-certs feedback feedback-zip grades benchmark clean distclean
+.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde dask-certs feedback feedback-zip grades benchmark clean distclean browser-tools
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
@@ -69,7 +69,6 @@ sandbox-tools:
 
 # make test drives the student bundle's JupyterLab in headless Chromium (tests/test_bundle.py) and
 # unpacks the bundle as a student does; as root, install Debian's Chromium, its driver and unzip.
-.PHONY: browser-tools
 browser-tools:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v unzip >/dev/null || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

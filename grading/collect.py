@@ -402,14 +402,12 @@ def _stamp(when):
     return datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def write_participants(path, participants):
+def write_participants(root, assignment, participants):
     """Remember which participant id each student id came from (for the grade file for Moodle)."""
-    known = {}
-    if Path(path).exists():
-        with open(path, newline="", encoding="utf-8") as stream:
-            known = {r["participant_id"]: (r["student_id"], r.get("full_name", "")) for r in csv.DictReader(stream)}
+    known = {r["participant_id"]: (r["student_id"], r["full_name"]) for r in read_participants(root, assignment)}
     known.update(participants)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = Path(root) / "downloaded" / assignment / "participants.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
         writer.writerow(["participant_id", "student_id", "full_name"])
@@ -427,7 +425,7 @@ def collect(root, assignment, force=False, mapping_path=None, log=print):
     collector.gather(archive)
     counts = collector.file(root / "submitted", assignment, force)
     if collector.participants:
-        write_participants(root / "downloaded" / assignment / "participants.csv", collector.participants)
+        write_participants(root, assignment, collector.participants)
     counts["refused"] = collector.problems
     log(f"collected: {counts['added']} added, {counts['unchanged']} unchanged, {counts['replaced']} replaced, "
         f"{counts['conflicts']} conflicts, {counts['refused']} refused")
@@ -491,11 +489,12 @@ def write_feedback_zip(root, assignment, out_path, log=print):
     """
     root = Path(root)
     feedback = root / "feedback"
-    if not read_participants(root, assignment):
+    rows = read_participants(root, assignment)
+    if not rows:
         raise SystemExit(f"make feedback-zip: no participants in downloaded/{assignment}/participants.csv; its folders "
                          "are those of Moodle's download, which make collect records there")
     by_student = {}
-    for row in read_participants(root, assignment):
+    for row in rows:
         by_student.setdefault(row["student_id"], []).append(row)
     done = {"students": 0, "files": 0, "no_participant": [], "no_feedback": []}
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)

@@ -50,7 +50,7 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import check_mode, parse_utc
 
 from grading.safe_files import Refused, kind, lstat, open_folder, read_regular, read_tree, user_name
-from grading.student_ids import why_not_a_student_id
+from grading.student_ids import shown, why_not_a_student_id
 
 
 #: Written by ``nbgrader submit``; ``nbgrader release_feedback`` needs it for every collected submission.
@@ -63,11 +63,6 @@ MAX_TRIES = 3
 MAX_LINES = 10
 #: Largest ``submission_secret.txt`` or ``timestamp.txt`` (nbgrader writes a few dozen bytes).
 MAX_BOOKKEEPING_BYTES = 4096
-
-
-def shown(name):
-    """A name for the log: as it is, or escaped when it holds control characters (a forged log line)."""
-    return name if name.isprintable() else ascii(name)
 
 
 def parse_entry(name, assignment):

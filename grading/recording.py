@@ -261,8 +261,8 @@ def recording_failures(lines):
         found = _FAILED_FOLDER.search(line)
         if found:
             student, last = Path(found["folder"]).parent.name, ""
-        elif _FAILED_STUDENT.search(line):
-            failed[_FAILED_STUDENT.search(line)["student"]] = ""
+        elif found := _FAILED_STUDENT.search(line):
+            failed[found["student"]] = ""
         elif line.strip() and not line.startswith("[") and student is not None:
             last = line.strip()
     return {name: reasons.get(name, "") for name in failed}
