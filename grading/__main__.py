@@ -98,18 +98,18 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     set_aside_count = sum(len(lines) for lines in not_graded.values())
     # nbgrader's recording grades a failed job once more: what it stored is no failure any longer.
     failures = [f for f in counts["failures"] if jobs.cached(root, assignment, f[0], f[1], not unsafe) is None]
-    machine = [f for f in failures if (f[0], f[1]) in counts.get("machine_failures", [])]
+    machine = [f for f in failures if (f[0], f[1]) in counts["machine_failures"]]
     print(f"summary: {counts['graded'] + len(counts['failures']) - len(failures)} notebooks graded now in "
           f"{jobs._duration(counts['seconds'])}, {counts['cached']} from earlier runs, {len(failures)} failed"
           + (f" ({len(machine)} by the grading machine)" if machine else "")
-          + f", {len(counts.get('faulty_cells', []))} faulty solution cell(s) set aside, {set_aside_count} not graded; "
+          + f", {len(counts['faulty_cells'])} faulty solution cell(s) set aside, {set_aside_count} not graded; "
           f"nbgrader recorded them in {jobs._duration(recording_seconds)} ({len(to_record) - len(not_recorded)} of "
           f"{len(students)} student(s)" + (f", {len(not_recorded)} FAILED" if not_recorded else "") + ")")
     for failure in failures:
         advice = ("no score was recorded for it; run make autograde again" if failure in machine
                   else "run make autograde again; tell the course's maintainers")
         print(f"  FAILED {failure[0]}/{failure[1]}: {failure[2]} ({advice})")
-    for line in counts.get("faulty_cells", []):
+    for line in counts["faulty_cells"]:
         print(f"  {line}")
     for name, why in not_recorded.items():
         print(f"  FAILED {name}: nbgrader could not record their results ({why or 'see its messages above'}); their "

@@ -522,22 +522,16 @@ def process_tree(root):
 
 
 def process_stat(pid):
-    """(parent pid, own CPU seconds, start time in clock ticks since boot) of a process, or None."""
+    """(parent pid, own CPU seconds, start time in clock ticks since boot, state letter) of a process, or None.
+
+    The state letter is proc(5)'s ("R" running, "T" stopped, "Z" zombie...)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stream:
             fields = stream.read().rsplit(b")", 1)[1].split()
         # Fields 4, 14, 15 and 22 of proc(5) (the 3rd, the state, comes first here).
-        return int(fields[1]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, int(fields[19])
+        return (int(fields[1]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, int(fields[19]),
+                fields[0].decode("ascii", "replace"))
     except (OSError, IndexError, ValueError):
-        return None
-
-
-def process_state(pid):
-    """A process's state letter from proc(5) ("R" running, "T" stopped, "Z" zombie...), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stream:
-            return stream.read().rsplit(b")", 1)[1].split()[0].decode("ascii", "replace")
-    except (OSError, IndexError):
         return None
 
 
@@ -696,8 +690,8 @@ class CpuGuard:
         self._count(processes, now)
         if self.session.copy_pid is not None and not self.session.forking:
             # A copy that ended is a zombie until pid 2, continued, reaps it.
-            self.hold_setup(any(number == self.session.copy_pid and process_state(pid) not in ("Z", "X", None)
-                                for pid, (number, _) in processes.items()))
+            self.hold_setup(any(number == self.session.copy_pid and stat[3] not in ("Z", "X")
+                                for pid, (number, stat) in processes.items()))
         answering = self._answering(processes)
         for pid, (number, _) in processes.items():
             if number == 1:  # bubblewrap's init: it only waits for orphaned processes

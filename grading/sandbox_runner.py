@@ -320,7 +320,8 @@ class Dispatcher:
         except BaseException as error:  # SystemExit and KeyboardInterrupt too: the cell failed
             _restore_builtins()
             self.cell_errors[grade_id] = cell_error_data(error, filename)
-        _restore_builtins()
+        else:
+            _restore_builtins()
         return self.cell_errors.get(grade_id)
 
     def run_cells(self, cells):
