@@ -117,7 +117,7 @@ assignment: venv
 # The unit as students get it (never this repository): release notebooks, the helpers wheel,
 # exact pins and a README with the set-up commands for Linux, macOS and Windows.
 student-bundle: venv
-	$(BIN)/python -m grading.bundle
+	$(BIN)/python -m grading.course.bundle
 
 # The executed solutions as HTML to publish after the deadline: formulas as MathML, figures with
 # alt text, nothing loaded from the internet.
@@ -143,7 +143,7 @@ autograde: venv
 # A course CA and a certificate for the Dask scheduler, the workers and make autograde (keys 0600,
 # never committed); kept when the folder exists. The scheduler and workers refuse anyone without one.
 dask-certs: venv
-	$(BIN)/python -m grading.dask_security dask-certs
+	$(BIN)/python -m grading.core.dask_security dask-certs
 
 # Rewrites the feedback of every student whose grades, comments or autograded notebooks changed
 # (manual grading in Formgrader included); FORCE=1 rewrites all.

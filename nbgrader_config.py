@@ -60,7 +60,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [*GenerateAssignment.class_traits()["preprocessors"].default(),
-                                      "grading.nbgrader_glue.RecordLanguageInfo"]
+                                      "grading.course.nbgrader_glue.RecordLanguageInfo"]
 
 # The executed solutions in notebooks/ must not show the hidden tests.
 c.GenerateSolution.preprocessors = [
@@ -69,7 +69,7 @@ c.GenerateSolution.preprocessors = [
     ClearOutput,
     ClearMarkScheme,
     ClearHiddenTests,
-    "grading.nbgrader_glue.StripSolutionDelimiters",
+    "grading.course.nbgrader_glue.StripSolutionDelimiters",
     Execute,
     # Text printed in bursts arrives as one or several outputs depending on timing; merge them.
     "nbconvert.preprocessors.CoalesceStreamsPreprocessor",
@@ -82,7 +82,7 @@ c.CoalesceStreamsPreprocessor.enabled = True
 # rebuilt from the release version plus the student's solution sources, and every test cell gets
 # the result that the trusted tests decided outside the student's process (python -m grading).
 c.Autograde.sanitize_preprocessors = [
-    "grading.nbgrader_glue.RebuildFromRelease",
+    "grading.course.nbgrader_glue.RebuildFromRelease",
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
@@ -90,7 +90,7 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    "grading.nbgrader_glue.TrustedResults",
+    "grading.course.nbgrader_glue.TrustedResults",
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
@@ -101,27 +101,27 @@ c.TrustedResults.course_root = c.CourseDirectory.root
 # Feedback: the trusted result of every test cell, and a note under written answers that no
 # person has graded yet.
 c.GenerateFeedback.preprocessors = [
-    "grading.nbgrader_glue.MarkManualGrading",
+    "grading.course.nbgrader_glue.MarkManualGrading",
     GetGrades,
     CSSHTMLHeaderPreprocessor,
 ]
 
 # Feedback files and Formgrader pages show their formulas offline: MathML written into the HTML
-# instead of MathJax from a CDN (grading/offline_html.py). Our templates go in front of nbgrader's.
-from grading.offline_html import exporter_settings  # noqa: E402
+# instead of MathJax from a CDN (grading/course/offline_html.py). Our templates go in front of nbgrader's.
+from grading.course.offline_html import exporter_settings  # noqa: E402
 
 c.HTMLExporter.update(exporter_settings())
 
-# make collect is grading/collect.py (Moodle's download layout, mapping CSV, no deletions), not
+# make collect is grading/course/collect.py (Moodle's download layout, mapping CSV, no deletions), not
 # nbgrader's zip_collect.
 
 # nbgrader collect and Formgrader's Collect take from the exchange only regular files that the
 # account named by a submission handed in: no symlinks, FIFOs or devices, nothing under a
-# classmate's id (grading/exchange_collect.py).
-c.ExchangeFactory.collect = "grading.exchange_collect.SafeExchangeCollect"
+# classmate's id (grading/course/exchange_collect.py).
+c.ExchangeFactory.collect = "grading.course.exchange_collect.SafeExchangeCollect"
 
 # make grades: nbgrader's CSV plus the number of written answers still waiting for a person.
-c.ExportApp.plugin_class = "grading.nbgrader_glue.CourseCsvExport"
+c.ExportApp.plugin_class = "grading.course.nbgrader_glue.CourseCsvExport"
 
 # make autograde on many machines: the address of a running Dask scheduler (tls://HOST:PORT, with the
 # certificates of make dask-certs; README: Grading on many machines),

@@ -1,7 +1,7 @@
 """``python -m grading autograde ASSIGNMENT [--student ID] [--unsafe-no-sandbox]``: what ``make autograde`` runs.
 
 1. Records the assignment's graded cells in the gradebook if it does not have them yet (a fresh
-   clone), without touching release/ or notebooks/ (:mod:`grading.recording`).
+   clone), without touching release/ or notebooks/ (:mod:`grading.course.recording`).
 2. Checks that the sandbox works (or that grading without one was asked for by name).
 3. Pre-flight: sets aside unreadable files; names files that are not graded, and why.
 4. Grades every (student, notebook) job with the trusted tests, in sandboxes; results are cached,
@@ -22,7 +22,7 @@ from pathlib import Path
 
 
 def _check_sandbox(unsafe):
-    from grading.sandbox import INSTALL_HINT, bwrap_path
+    from grading.core.sandbox import INSTALL_HINT, bwrap_path
 
     if unsafe:
         print("=" * 78 + "\nWARNING: grading WITHOUT a sandbox (UNSAFE_NO_SANDBOX=1). Student code runs with your\n"
@@ -31,7 +31,7 @@ def _check_sandbox(unsafe):
         return
     if bwrap_path() is None:
         raise SystemExit("make autograde: refusing to run student code outside a sandbox.\n" + INSTALL_HINT)
-    from grading.sandbox import MachineFailure, Session
+    from grading.core.sandbox import MachineFailure, Session
 
     try:
         with Session("numpy", [("probe", "x = 1")], ["import numpy as np"]) as session:
@@ -50,9 +50,10 @@ def _venv_on_path():
 
 
 def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
-    from grading import jobs, recording
-    from grading.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
-    from grading.student_ids import normal_id
+    from grading.core import jobs
+    from grading.course import recording
+    from grading.course.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
+    from grading.course.student_ids import normal_id
 
     root = Path(root).resolve()
     _venv_on_path()
@@ -65,7 +66,7 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     not_graded = {}
     every_job = jobs.discover(root, assignment, sys.stdout, not_graded)
-    student = normal_id(student) if student else None  # filed in NFC (grading.student_ids), whatever was typed
+    student = normal_id(student) if student else None  # filed in NFC (grading.course.student_ids), whatever was typed
     todo = [job for job in every_job if student in (None, job[0])]
     scheduler = scheduler or course_setting(root, "Grading", "scheduler") or None
     counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler)
@@ -164,24 +165,24 @@ def main(argv=None):
     preflight.add_argument("--root", default=".")
     args = parser.parse_args(argv)
     if args.command == "preflight":
-        from grading.nbgrader_glue import course_db_url, set_aside_unreadable
+        from grading.course.nbgrader_glue import course_db_url, set_aside_unreadable
 
         found = set_aside_unreadable(args.root, args.assignment, sys.stdout, db_url=course_db_url(args.root))
         print(f"pre-flight: {len(found)} unreadable notebook(s) set aside")
         return 0
     if args.command == "solutions-html":
-        from grading.offline_html import export_solutions
+        from grading.course.offline_html import export_solutions
 
         for path in export_solutions(args.root, args.assignment):
             print(f"wrote {path}")
         return 0
     if args.command == "collect":
-        from grading.collect import collect as collect_downloads
+        from grading.course.collect import collect as collect_downloads
 
         counts = collect_downloads(args.root, args.assignment, args.force, args.mapping or None)
         return 1 if counts["conflicts"] or counts["refused"] else 0
     if args.command == "moodle-grades":
-        from grading.collect import ungraded_answers, write_moodle_grades
+        from grading.course.collect import ungraded_answers, write_moodle_grades
 
         grades, out = Path(args.root) / args.grades, Path(args.root) / args.out
         write_moodle_grades(args.root, args.assignment, grades, out)
@@ -194,13 +195,13 @@ def main(argv=None):
             print("every written answer is graded: the totals are final")
         return 0
     if args.command in ("feedback", "feedback-zip"):
-        from grading.nbgrader_glue import course_db_url
-        from grading.recording import waiting_for_manual_grading, write_feedback
+        from grading.course.nbgrader_glue import course_db_url
+        from grading.course.recording import waiting_for_manual_grading, write_feedback
 
         _venv_on_path()
         if args.command == "feedback":
             return write_feedback(Path(args.root).resolve(), args.assignment, course_db_url(args.root), args.force)
-        from grading.collect import write_feedback_zip
+        from grading.course.collect import write_feedback_zip
 
         done = write_feedback_zip(args.root, args.assignment, Path(args.root) / args.out)
         answers, submissions = waiting_for_manual_grading(course_db_url(args.root), args.assignment)

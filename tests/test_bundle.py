@@ -92,7 +92,7 @@ def leaks(zip_path):
 def bundle(tmp_path_factory):
     if os.environ.get("EX04_BUNDLE"):
         return Path(os.environ["EX04_BUNDLE"]).resolve()
-    from grading.bundle import build
+    from grading.course.bundle import build
 
     return build(tmp_path_factory.mktemp("dist") / "ex04-student.zip")
 
@@ -155,7 +155,7 @@ def test_the_files_are_dated_when_their_inputs_last_changed(bundle):
 
 
 def test_the_same_inputs_give_the_same_zip(tmp_path, monkeypatch):
-    from grading.bundle import build
+    from grading.course.bundle import build
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     first, second = build(tmp_path / "a.zip"), build(tmp_path / "b.zip")

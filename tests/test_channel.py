@@ -1,4 +1,4 @@
-"""The data-only channel between the trusted side and the sandbox (grading/sandbox_runner.py)."""
+"""The data-only channel between the trusted side and the sandbox (grading/core/runner.py)."""
 
 import base64
 import io
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from grading.sandbox_runner import (ChannelError, Dispatcher, Handle, decode, encode, error_data, read_message,
+from grading.core.runner import (ChannelError, Dispatcher, Handle, decode, encode, error_data, read_message,
                                     write_message)
 
 

@@ -1,4 +1,4 @@
-"""make collect (grading/collect.py): Moodle's download layout and named files into submitted/."""
+"""make collect (grading/course/collect.py): Moodle's download layout and named files into submitted/."""
 
 import contextlib
 import csv
@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from grading.collect import collect, write_feedback_zip, write_moodle_grades
+from grading.course.collect import collect, write_feedback_zip, write_moodle_grades
 from nbtools import ROOT
 
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'

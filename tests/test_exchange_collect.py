@@ -1,4 +1,4 @@
-"""``nbgrader collect`` in this course (grading/exchange_collect.py): only what a student handed in.
+"""``nbgrader collect`` in this course (grading/course/exchange_collect.py): only what a student handed in.
 
 One account is enough here: a submission under another account's id is one that this account
 owns. tests/test_exchange.py runs the same attacks with real, separate accounts.

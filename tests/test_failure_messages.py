@@ -1,7 +1,7 @@
 """What a student reads when something fails: the root cause first, whole, in the grader's words.
 
 * Grading: a test that fails because a solution cell did not run (a syntax error, an exception
-  while it ran) leads with that cell, its error and the line in the cell (grading/engine.py
+  while it ran) leads with that cell, its error and the line in the cell (grading/core/engine.py
   ``root_cause``), in feedback and Formgrader alike (nbgrader_glue.result_text).
 * Feedback and Formgrader pages wrap a long failure message instead of scrolling it sideways.
 * Run All in a student notebook that reaches an unanswered task stops with the grader's words
@@ -17,9 +17,9 @@ from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
-from grading.engine import grade_notebook, root_cause
-from grading.nbgrader_glue import result_text, trusted_outputs
-from grading.offline_html import exporter_settings, nbgrader_template_dir
+from grading.core.engine import grade_notebook, root_cause
+from grading.course.nbgrader_glue import result_text, trusted_outputs
+from grading.course.offline_html import exporter_settings, nbgrader_template_dir
 from nbtools import RELEASE, SOLUTION_DELIMITERS, SOURCE, nbgrader_meta, read, solution_cells
 
 NOTEBOOK = "01_convolutions"

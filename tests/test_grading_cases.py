@@ -63,9 +63,9 @@ def faulty_cells_expected(name, case_name):
 
 
 def _check_case(name, case_name, tmp_path):
-    from grading.engine import grade_notebook, notebook_plan
-    from grading.jobs import faulty_cell_lines
-    from grading.sandbox import Limits
+    from grading.core.engine import grade_notebook, notebook_plan
+    from grading.core.jobs import faulty_cell_lines
+    from grading.core.sandbox import Limits
 
     case = cases(name)[case_name]
     faulty = faulty_cells_expected(name, case_name)
@@ -98,7 +98,7 @@ def _check_case(name, case_name, tmp_path):
 
 
 def _check_instructor_and_stubs(name, tmp_path):
-    from grading.engine import grade_notebook
+    from grading.core.engine import grade_notebook
 
     full = grade_notebook(SOURCE / f"{name}.ipynb", submission(name, instructor_answers(name), tmp_path / "a.ipynb"))
     assert all(t["passed"] for t in full["tests"].values()), {g: t["message"] for g, t in full["tests"].items()}
@@ -134,7 +134,7 @@ def test_a_version_3_file_is_graded_as_nbgrader_shows_it(tmp_path):
 
     import nbformat
 
-    from grading.engine import grade_notebook
+    from grading.core.engine import grade_notebook
 
     name = "01_convolutions"
     shown = nbformat.convert(read(RELEASE / f"{name}.ipynb"), 3)  # the stubs, as Formgrader would show them
@@ -148,7 +148,7 @@ def test_a_version_3_file_is_graded_as_nbgrader_shows_it(tmp_path):
 
 
 def test_conv2d_without_the_flip_is_told_so(tmp_path):
-    from grading.engine import grade_notebook
+    from grading.core.engine import grade_notebook
 
     name = "01_convolutions"
     answers = instructor_answers(name)
@@ -163,7 +163,7 @@ def test_a_faulty_cell_is_named_in_the_progress_line_and_counted(tmp_path):
     import io
     import shutil
 
-    from grading import jobs
+    from grading.core import jobs
 
     name, case_name = "01_convolutions", "threat_cell_exit_last"
     (tmp_path / "source" / ASSIGNMENT).mkdir(parents=True)

@@ -27,8 +27,8 @@ from nbgrader.api import Gradebook
 from nbtools import (ASSIGNMENT, ROOT, SOLUTION_DELIMITERS, cases, free_port, make_course, nbgrader, nbgrader_meta,
                      read, solution_cells)
 
-from grading import dask_security
-from grading.jobs import dask_task
+from grading.core import dask_security
+from grading.core.jobs import dask_task
 
 NOTEBOOK = "01_convolutions"
 SECTION = "**Grading on many machines (Dask).**"

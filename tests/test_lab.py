@@ -117,7 +117,7 @@ def test_instructor_gets_a_working_formgrader(instructor):
 
 
 def test_formgrader_gets_mathjax_from_the_instructor_server(instructor):
-    # Formgrader pages load MathJax from here (grading/templates/base/mathjax.html.j2), not a CDN.
+    # Formgrader pages load MathJax from here (grading/course/templates/base/mathjax.html.j2), not a CDN.
     url = f"http://127.0.0.1:{instructor}/static/jupyter_server_mathjax/MathJax.js?token={TOKEN}"
     with urllib.request.urlopen(url, timeout=60) as response:
         assert response.status == 200 and b"MathJax" in response.read(2000)

@@ -1,4 +1,4 @@
-"""The nbgrader side of grading (grading/nbgrader_glue.py, grading/jobs.py): unit tests, seconds."""
+"""The nbgrader side of grading (grading/course/nbgrader_glue.py, grading/core/jobs.py): unit tests, seconds."""
 
 import io
 import json
@@ -10,8 +10,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbconvert.exporters import NotebookExporter
 from nbgrader.utils import determine_grade
 
-from grading import jobs
-from grading.nbgrader_glue import (RebuildFromRelease, StripSolutionDelimiters, course_db_url, result_text,
+from grading.core import jobs
+from grading.course.nbgrader_glue import (RebuildFromRelease, StripSolutionDelimiters, course_db_url, result_text,
                                    sanitize_markdown, set_aside_unreadable, trusted_outputs, unreadable_reason)
 
 
@@ -181,7 +181,7 @@ def test_results_are_cached_atomically_and_keyed_by_content(tmp_path):
     _write_notebook(tmp_path / "source" / "ex04" / "nb.ipynb")
     submission = tmp_path / "submitted" / "ann" / "ex04" / "nb.ipynb"
     _write_notebook(submission)
-    from grading.engine import job_key
+    from grading.core.engine import job_key
 
     key = job_key(tmp_path / "source" / "ex04" / "nb.ipynb", submission)
     jobs.store(tmp_path, "ex04", "ann", "nb", key, {"tests": {}})
@@ -203,7 +203,7 @@ def test_grading_guides_come_out_the_same_on_every_run():
     # autograded notebooks of students whose work had not changed.
     from nbtools import SOURCE
 
-    from grading.nbgrader_glue import GUIDE_KEY, with_grading_guides
+    from grading.course.nbgrader_glue import GUIDE_KEY, with_grading_guides
 
     source = SOURCE / "01_convolutions.ipynb"
     cells = nbformat.read(str(source), as_version=4).cells

@@ -71,7 +71,7 @@ def test_every_test_cell_has_points_visible_checks_and_no_grading_code(name):
 def test_every_graded_cell_has_exactly_one_trusted_test(name):
     """A graded cell without a trusted test, or a trusted test that names no cell, fails here."""
     from grading import ex04
-    from grading.framework import POLICIES, registered
+    from grading.core.testing import POLICIES, registered
 
     ex04.load(name)
     tests = registered(name)

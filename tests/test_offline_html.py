@@ -1,4 +1,4 @@
-"""Formulas in feedback and Formgrader HTML need no internet (grading/offline_html.py): seconds."""
+"""Formulas in feedback and Formgrader HTML need no internet (grading/course/offline_html.py): seconds."""
 
 import glob
 
@@ -10,7 +10,7 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat.v4 import new_markdown_cell, new_notebook
 from traitlets.config import Config
 
-from grading.offline_html import exporter_settings, nbgrader_template_dir
+from grading.course.offline_html import exporter_settings, nbgrader_template_dir
 from nbtools import ROOT, remote_resources
 
 
@@ -111,7 +111,7 @@ def _formulas(source):
 @pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "source" / "ex04" / "*.ipynb"))),
                          ids=lambda p: p.rsplit("/", 1)[-1])
 def test_every_formula_of_the_notebooks_becomes_mathml(path):
-    from grading.offline_html import tex_to_mathml
+    from grading.course.offline_html import tex_to_mathml
 
     nb = nbformat.read(path, as_version=4)
     formulas = [f for cell in nb.cells if cell.cell_type == "markdown" for f in _formulas(cell.source)]
@@ -126,11 +126,11 @@ def test_the_course_config_gives_nbgrader_these_settings():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     settings = exporter_settings()
     assert {name: config.HTMLExporter[name] for name in settings} == settings
-    assert settings["filters"]["markdown2html"] == "grading.offline_html.markdown2html"
+    assert settings["filters"]["markdown2html"] == "grading.course.offline_html.markdown2html"
 
 
 def test_published_solutions_fetch_nothing_and_describe_every_figure(tmp_path):
-    from grading.offline_html import export_solutions
+    from grading.course.offline_html import export_solutions
 
     written = export_solutions(ROOT, "ex04", tmp_path)
     assert [p.stem for p in written] == [p.stem for p in sorted((ROOT / "notebooks" / "ex04").glob("*.ipynb"))]
@@ -161,8 +161,8 @@ HARMFUL_LINKS = [
 
 @pytest.mark.parametrize("answer", HARMFUL_LINKS)
 def test_links_in_answers_keep_only_safe_schemes(answer):
-    from grading.nbgrader_glue import sanitize_markdown
-    from grading.offline_html import is_safe_link
+    from grading.course.nbgrader_glue import sanitize_markdown
+    from grading.course.offline_html import is_safe_link
 
     soup = _html(sanitize_markdown(answer), _exporter("formgrade"))
     cell = soup.select_one("div.text_cell_render")
@@ -198,7 +198,7 @@ def test_an_attached_image_is_shown():
 
 def test_a_huge_markdown_cell_is_shown_as_text():
     # Unclosed "\\(" make nbconvert's formula patterns quadratic: 80 KB took 8.5 s, 320 KB 314 s.
-    from grading.offline_html import MAX_MARKDOWN_CHARS
+    from grading.course.offline_html import MAX_MARKDOWN_CHARS
 
     soup = _html("\\\\( " * (MAX_MARKDOWN_CHARS // 3))
     cell = soup.select_one("div.text_cell_render")

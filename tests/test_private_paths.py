@@ -1,4 +1,4 @@
-"""No path of the grading machine reaches a result (grading/private_paths.py).
+"""No path of the grading machine reaches a result (grading/core/private_paths.py).
 
 A student's code prints what it can find out about the machine that grades it: the folders
 bound into its sandbox (/proc/self/mountinfo: the venv's site-packages, the job's folder), the
@@ -14,9 +14,9 @@ import tempfile
 import nbformat
 import pytest
 
-from grading import jobs
-from grading.private_paths import scrub_result
-from grading.sandbox import bwrap_path
+from grading.core import jobs
+from grading.core.private_paths import scrub_result
+from grading.core.sandbox import bwrap_path
 from nbtools import ASSIGNMENT, RELEASE, ROOT, make_course, nbgrader_meta
 
 NOTEBOOK = "01_convolutions"
@@ -32,15 +32,15 @@ def output_size(n, k, stride=1, padding=0):
 def test_placeholders_replace_the_machine_s_paths(tmp_path):
     course = tmp_path / "a course"
     text = (f"{sys.prefix}/lib/python3.11/site-packages/numpy {os.path.realpath(sys.base_prefix)}/bin/python "
-            f"{tempfile.gettempdir()}/ex04-job-a1_b2/lib {ROOT}/grading/engine.py {os.path.expanduser('~')}/.cache "
+            f"{tempfile.gettempdir()}/ex04-job-a1_b2/lib {ROOT}/grading/core/engine.py {os.path.expanduser('~')}/.cache "
             f"{str(course).replace(' ', chr(92) + '040')}/submitted /home/student/x.py /usr/bin/python3 "
-            f"x{ROOT}/grading/jobs.py")
+            f"x{ROOT}/grading/core/jobs.py")
     clean = scrub_result({"message": text}, course)["message"]
     for private in (sys.prefix, os.path.realpath(sys.base_prefix), f"{tempfile.gettempdir()}/ex04-", str(ROOT),
                     "a\\040course"):
         assert private not in clean, (private, clean)
-    assert "<job>/lib" in clean and "<course>/grading/engine.py" in clean and "<course>/submitted" in clean
-    assert "x<course>/grading/jobs.py" in clean, "a path right after a name's character is found too"
+    assert "<job>/lib" in clean and "<course>/grading/core/engine.py" in clean and "<course>/submitted" in clean
+    assert "x<course>/grading/core/jobs.py" in clean, "a path right after a name's character is found too"
     assert "/home/student/x.py /usr/bin/python3" in clean, "the sandbox's own paths and the system's stay"
 
 

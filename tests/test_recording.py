@@ -1,4 +1,4 @@
-"""grading/recording.py: what nbgrader records, and when (the gradebook's side of make autograde).
+"""grading/course/recording.py: what nbgrader records, and when (the gradebook's side of make autograde).
 
 The whole cycle (grading, manual grades that survive a second run, feedback rewritten after
 manual grading) runs in tests/test_readme_instructor.py, from the README's own commands.
@@ -12,7 +12,7 @@ import time
 import pytest
 from nbgrader.api import Gradebook
 
-from grading import recording
+from grading.course import recording
 from grading.__main__ import _venv_on_path
 from nbtools import ASSIGNMENT, RELEASE, make_course
 

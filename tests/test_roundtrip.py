@@ -494,7 +494,7 @@ def test_a_student_nbgrader_cannot_record_is_named_and_keeps_the_earlier_record(
     """nbgrader fails for one student (a timestamp.txt it cannot read): the summary names them, their
     earlier autograded notebooks stay, the others' records stand; once the cause is gone the next run
     records them."""
-    from grading.jobs import cache_path
+    from grading.core.jobs import cache_path
 
     root, student = course["root"], "edited_tests"
     folder = root / "autograded" / student / ASSIGNMENT

@@ -1,4 +1,4 @@
-"""The sandbox (grading/sandbox.py): what student code can reach, and the limits it runs under.
+"""The sandbox (grading/core/sandbox.py): what student code can reach, and the limits it runs under.
 
 Each defence is checked twice where that is possible: inside the sandbox the probe finds
 nothing, and the same probe run *without* the sandbox finds what it looks for, so the test
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from grading import sandbox
-from grading.engine import grade_notebook
-from grading.framework import SandboxLost, Student
-from grading.sandbox import (ALLOWED_PACKAGES, FORBIDDEN, Limits, MachineFailure, Session, bwrap_path,
+from grading.core import sandbox
+from grading.core.engine import grade_notebook
+from grading.core.testing import SandboxLost, Student
+from grading.core.sandbox import (ALLOWED_PACKAGES, FORBIDDEN, Limits, MachineFailure, Session, bwrap_path,
                              grader_folder_path, seccomp_filter)
 from nbtools import ROOT
 
@@ -70,7 +70,7 @@ def test_forbidden_libraries_exist_nowhere_in_the_sandbox(policy):
 def test_only_the_policy_s_libraries_import(policy):
     code = ("import importlib\ndef probe(names):\n    ok = []\n    for n in names:\n        try:\n"
             "            importlib.import_module(n); ok.append(n)\n        except ImportError:\n            pass\n    return ok")
-    wanted = ["numpy", "torch", "scipy", "sklearn", "skimage", "helpers", "matplotlib", "IPython", "nbgrader", "grading.engine"]
+    wanted = ["numpy", "torch", "scipy", "sklearn", "skimage", "helpers", "matplotlib", "IPython", "nbgrader", "grading.core.engine"]
     with Session(policy, [("probe", code)], PRELUDE) as session:
         importable = Student(session).probe(wanted)
     assert importable == (["numpy", "torch"] if policy == "torch" else ["numpy"])
@@ -166,7 +166,7 @@ def test_a_crash_is_reported_not_raised_through():
 
 def test_a_cell_that_ends_the_set_up_is_named_with_how_it_ended():
     """The trusted side counts the cells itself; bubblewrap passes a signal on as exit status 128 + N."""
-    from grading.sandbox import killed_by
+    from grading.core.sandbox import killed_by
 
     cells = [("first", "x = 1"), ("second", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
              ("third", "y = 2")]
@@ -223,8 +223,8 @@ def probe(numbers, description):
 GRADER_SCRIPT = """
 import ctypes, json, os, platform, subprocess, sys, time
 sys.path.insert(0, os.getcwd())
-from grading.framework import Student
-from grading.sandbox import Session
+from grading.core.testing import Student
+from grading.core.sandbox import Session
 
 probe_code = sys.argv[1]
 numbers = {"x86_64": [248, 249, 250], "aarch64": [217, 218, 219]}[platform.machine()]  # add_key, request_key, keyctl
@@ -546,7 +546,7 @@ def uses_reference(model, loader):
 
 
 def test_each_test_starts_from_the_set_up_and_a_crash_ends_only_its_copy():
-    with Session("numpy", [("probe", FORKED)], PRELUDE, ["grading.fixtures_numpy"]) as session:
+    with Session("numpy", [("probe", FORKED)], PRELUDE, ["grading.ex04.fixtures_numpy"]) as session:
         for _ in range(2):  # a copy's changes are gone for the next copy
             session.deadline = time.monotonic() + 20
             session.fork()
@@ -567,9 +567,9 @@ def test_a_reference_reaches_only_the_copy_of_the_test_that_asked_for_it():
     probe = ("import os\ndef probe():\n    found = []\n    for folder, dirs, files in os.walk('/'):\n"
              "        if folder.startswith(('/proc', '/sys', '/dev')):\n            dirs[:] = []\n            continue\n"
              "        found += [os.path.join(folder, n) for n in files if n.startswith('reference_translate')]\n    return found\n")
-    with Session("numpy", [("probe", probe)], PRELUDE, ["grading.fixtures_numpy"]) as session:
+    with Session("numpy", [("probe", probe)], PRELUDE, ["grading.ex04.fixtures_numpy"]) as session:
         session.deadline = time.monotonic() + 20
-        session.fork(["grading.reference_translate"])
+        session.fork(["grading.ex04.reference_translate"])
         student = Student(session)
         assert student.fixture("nb05_translate", [[1.0, 2.0], [3.0, 4.0]], 1, 0) is not None, "the copy has the reference"
         assert student.probe() == [], "as code sent to the copy, not as a file"
@@ -583,7 +583,7 @@ def test_a_reference_reaches_only_the_copy_of_the_test_that_asked_for_it():
 def test_tests_share_a_set_up_only_behind_every_reference_seen_before():
     from types import SimpleNamespace as T
 
-    from grading.engine import test_order
+    from grading.core.engine import test_order
 
     tests = {"a": T(policy="torch", references=["r1", "r2"]), "b": T(policy="torch", references=[]),
              "c": T(policy="numpy", references=[]), "d": T(policy="torch", references=["r1"]),

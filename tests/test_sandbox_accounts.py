@@ -66,7 +66,8 @@ sys.exit(done.returncode)
 OUT_OF_PROCESSES = """
 import io, json, os, resource, sys
 sys.path.insert(0, os.getcwd())
-from grading import ex04, jobs
+from grading import ex04
+from grading.core import jobs
 
 jobs.RETRY_SECONDS = 0.2
 job = (sys.argv[1], sys.argv[2])
@@ -111,8 +112,8 @@ def crash():
 WATCH_SETUP_DURING_TESTS = """
 import json, os, sys, time
 sys.path.insert(0, os.getcwd())
-from grading.framework import SandboxLost
-from grading.sandbox import Session
+from grading.core.testing import SandboxLost
+from grading.core.sandbox import Session
 
 def state_and_cpu(pid):
     with open(f"/proc/{pid}/stat") as stream:
@@ -272,7 +273,7 @@ def test_a_grading_worker_that_keeps_dying_is_the_machine_s_failure(tmp_path, mo
     import io
     import threading
 
-    from grading import jobs
+    from grading.core import jobs
 
     course = make_course(tmp_path / "course")
     answers = instructor_answers(NOTEBOOK)

@@ -342,8 +342,8 @@ def check_notebook(name):
     import nbformat
 
     from grading import ex04
-    from grading.engine import FIXTURES, PRELUDES, current_phase_at, notebook_plan
-    from grading.framework import LocalConnection, Student, registered
+    from grading.core.engine import FIXTURES, PRELUDES, current_phase_at, notebook_plan
+    from grading.core.testing import LocalConnection, Student, registered
 
     requirements = REQUIREMENTS[name]
     nb = nbformat.read(str(SOURCE / f"{name}.ipynb"), as_version=4)

@@ -1,4 +1,4 @@
-"""What the student bundle's environment must hold (grading/bundle.py), read off the code students run.
+"""What the student bundle's environment must hold (grading/course/bundle.py), read off the code students run.
 
 Every module that the student notebooks and ``helpers`` import, at the top or inside a function,
 comes from a package in the bundle's pins; the pins are the whole closure on Linux, macOS and
@@ -51,7 +51,7 @@ def student_code():
 def bundle_pins(platform=None):
     """{normalised name: version} of the bundle's requirements that apply on ``platform``
     (``sys.platform`` value; all when None)."""
-    from grading.bundle import PLATFORMS, student_requirements
+    from grading.course.bundle import PLATFORMS, student_requirements
 
     pins = {}
     for line in student_requirements():

@@ -1,6 +1,6 @@
 """Every student id nbgrader can hold is graded: names with spaces, umlauts, apostrophes, other scripts.
 
-:mod:`grading.student_ids` refuses only what escapes or confuses a path, a command line or
+:mod:`grading.course.student_ids` refuses only what escapes or confuses a path, a command line or
 nbgrader. The slow test takes a class of notebook 01 through the whole chain the way the
 instructor does (``python -m grading collect/autograde/feedback/moodle-grades/feedback-zip`` and
 ``nbgrader export``, what the Makefile runs): a Moodle download whose students are filed under
@@ -27,10 +27,10 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Application
 
-from grading.collect import collect, moodle_folder
-from grading.nbgrader_glue import set_aside_unreadable
-from grading import jobs
-from grading.student_ids import MAX_ID_BYTES, nbgrader_exclusion, normal_id, why_not_a_student_id
+from grading.course.collect import collect, moodle_folder
+from grading.course.nbgrader_glue import set_aside_unreadable
+from grading.core import jobs
+from grading.course.student_ids import MAX_ID_BYTES, nbgrader_exclusion, normal_id, why_not_a_student_id
 from nbtools import ASSIGNMENT, SOURCE, make_course, nbgrader
 from test_collect import moodle_importer_participant, moodle_worksheet_rows
 from test_grading_cases import instructor_answers, submission

@@ -13,7 +13,7 @@ sandbox instead (``student.keep``), passed as handles, and read back after the c
 import numpy as np
 import scipy.signal
 
-from grading.framework import Failed, as_array, expect_array, expect_raises, expect_scalar, expect_true, hidden, \
+from grading.core.testing import Failed, as_array, expect_array, expect_raises, expect_scalar, expect_true, hidden, \
     test, visible
 
 NOTEBOOK = "01_convolutions"

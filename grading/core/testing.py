@@ -2,7 +2,7 @@
 
 A test module (``grading/ex04/nb01_convolutions.py``, say) looks like this::
 
-    from grading.framework import test, visible, hidden, expect_array
+    from grading.core.testing import test, visible, hidden, expect_array
 
     @test("test_corr2d_valid", policy="numpy")
     def corr2d_valid(student):
@@ -28,7 +28,7 @@ import numbers
 
 import numpy as np
 
-from grading.sandbox_runner import Handle, encode, decode  # noqa: F401  (Handle is re-exported)
+from grading.core.runner import Handle, encode, decode  # noqa: F401  (Handle is re-exported)
 
 #: Library policies a test may name. Each says what the sandbox of its job can import.
 POLICIES = ("numpy", "torch")
@@ -89,7 +89,7 @@ def test(grade_id, policy="numpy", references=()):
         "numpy": the student's code runs where only NumPy (and the standard library) can be
         imported. "torch": PyTorch as well.
     references : sequence of str
-        Modules with correct versions of *other* graded functions (``grading.reference_evaluate``)
+        Modules with correct versions of *other* graded functions (``grading.ex04.reference_evaluate``)
         that this test's sandbox needs as fixtures. Only this test's sandbox receives them, so a
         student cannot copy a reference into the function it stands for.
     """
@@ -218,7 +218,7 @@ class Student:
         return self._ask({"op": "getattr", "target": encode(target), "attribute": attribute})
 
     def fixture(self, name, *args, **kwargs):
-        """Build a piece of test furniture in the sandbox (:mod:`grading.fixtures`)."""
+        """Build a piece of test furniture in the sandbox (:mod:`grading.ex04.fixtures_torch`)."""
         return self.call("fixture:" + name, *args, **kwargs)
 
     def keep(self, value):
@@ -271,7 +271,7 @@ class LocalConnection:
         import importlib
         import json
 
-        from grading.sandbox_runner import Dispatcher
+        from grading.core.runner import Dispatcher
 
         self._json = json
         namespace = {"__name__": "__main__"}

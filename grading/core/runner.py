@@ -4,7 +4,7 @@ This file runs in two places:
 
 * inside the sandbox, as a script (``python sandbox_runner.py``), where it executes the
   student's solution cells and then answers calls from the trusted side, one message at a time;
-* in the trusted process, imported as ``grading.sandbox_runner``, for :func:`encode` and
+* in the trusted process, imported as ``grading.core.runner``, for :func:`encode` and
   :func:`decode` only.
 
 It imports nothing beyond the standard library and NumPy (and PyTorch where the job's policy
@@ -282,7 +282,7 @@ class Dispatcher:
     namespace : dict
         Where the student's cells run (their ``__main__``).
     fixtures : list of modules
-        Test furniture the trusted side may ask for by name (:mod:`grading.fixtures`, and the
+        Test furniture the trusted side may ask for by name (:mod:`grading.ex04.fixtures_torch`, and the
         references a test needs), searched in order.
     """
 

@@ -26,8 +26,8 @@ import tempfile
 from collections import namedtuple
 from pathlib import Path
 
-from grading.jobs import cache_path
-from grading.student_ids import is_student_id, nbgrader_exclusion
+from grading.core.jobs import cache_path
+from grading.course.student_ids import is_student_id, nbgrader_exclusion
 
 
 def nbgrader_command(*args):
@@ -99,7 +99,7 @@ def names_from_moodle(root, assignment, db_url, students):
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    from grading.collect import read_participants, split_full_name
+    from grading.course.collect import read_participants, split_full_name
 
     names = {row["student_id"]: row["full_name"] for row in read_participants(root, assignment) if row["full_name"]}
     written = 0
@@ -345,7 +345,7 @@ def record(root, assignment, to_record, students, db_url, out=None):
 # ---------------------------------------------------------------------------------------- feedback
 
 #: The course's files that shape a feedback page (besides nbgrader itself).
-FEEDBACK_CODE = ("nbgrader_config.py", "grading/nbgrader_glue.py", "grading/offline_html.py", "grading/templates")
+FEEDBACK_CODE = ("nbgrader_config.py", "grading/course/nbgrader_glue.py", "grading/course/offline_html.py", "grading/course/templates")
 
 
 def _code_digest(root):

@@ -12,7 +12,7 @@ lists of preprocessors:
   checksums. Written answers are cleaned of HTML that could run in the grader's browser.
 * :class:`TrustedResults` (instead of nbgrader's Execute) does not run the notebook. It writes
   into every autograded test cell the outcome that the trusted tests decided for it in
-  :func:`grading.engine.grade_notebook` (cached per submission by ``python -m grading``): a
+  :func:`grading.core.engine.grade_notebook` (cached per submission by ``python -m grading``): a
   short "passed" line, or an error naming the visible check that failed, or saying that a hidden
   test failed, and why. nbgrader then scores the cells from those outputs as usual (an error is
   0, anything else full points) and writes the gradebook.
@@ -87,7 +87,7 @@ def sanitize_markdown(text):
     """
     import bleach
 
-    from grading.offline_html import SAFE_LINK_SCHEMES
+    from grading.course.offline_html import SAFE_LINK_SCHEMES
 
     cleaned = bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
                            protocols=list(SAFE_LINK_SCHEMES), strip=False, strip_comments=True)
@@ -97,7 +97,7 @@ def sanitize_markdown(text):
     cleaned = _REFERENCE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), cleaned)
     # bleach escapes every ">", also Markdown's quote markers at the start of a line; put those
     # back (a ">" in text opens nothing). The renderer checks the links that Markdown itself
-    # produces (grading/offline_html.py): escapes such as "javascript\:" get past the patterns above.
+    # produces (grading/course/offline_html.py): escapes such as "javascript\:" get past the patterns above.
     return _QUOTE_MARKERS.sub(lambda m: m.group(0).replace("&gt;", ">"), cleaned)
 
 
@@ -111,7 +111,7 @@ def _safe_target(target):
     import html
     import urllib.parse
 
-    from grading.offline_html import is_safe_link
+    from grading.course.offline_html import is_safe_link
 
     return target if is_safe_link(urllib.parse.unquote(html.unescape(html.unescape(target)))) else "#"
 
@@ -156,7 +156,7 @@ def result_text(result):
     """What a test cell shows for one trusted result (also in feedback).
 
     A failure whose root cause is a solution cell that did not run to its end (``cause``, see
-    :func:`grading.engine.root_cause`) starts with that cause; what the check saw follows.
+    :func:`grading.core.engine.root_cause`) starts with that cause; what the check saw follows.
     """
     if result["passed"]:
         return "✓ Passed: every check of this cell passed, the visible ones and the hidden tests."
@@ -192,7 +192,7 @@ class TrustedResults(CoursePreprocessor):
     course_root = Unicode("", help="Course folder (with source/ and submitted/).").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from grading import jobs
+        from grading.core import jobs
 
         info = resources["nbgrader"]
         result = jobs.result_for(Path(self.course_root), info["assignment"], info["student"], info["notebook"],
@@ -262,7 +262,7 @@ def heading_text(line):
 def name_tasks(cells):
     """Give every graded, solution or task cell the heading it stands under (``metadata.ex04_task``).
 
-    The feedback page's contents list graded cells by it (grading/templates/feedback).
+    The feedback page's contents list graded cells by it (grading/course/templates/feedback).
     """
     heading = ""
     for cell in cells:
@@ -355,8 +355,8 @@ def unreadable_reason(path):
     file cannot stop the pre-flight of a whole class. A symlink, FIFO or device is named as such
     ("is a symlink, not a file"), and never followed, waited on or read.
     """
-    from grading.engine import MAX_NOTEBOOK_BYTES, read_notebook
-    from grading.safe_files import Refused, open_regular
+    from grading.core.engine import MAX_NOTEBOOK_BYTES, read_notebook
+    from grading.course.safe_files import Refused, open_regular
 
     try:  # never through a link, never waiting on a FIFO, never reading a device
         handle, _ = open_regular(path, limit=MAX_NOTEBOOK_BYTES)
@@ -388,7 +388,7 @@ def set_aside_unreadable(root, assignment, out, db_url=None):
     """Rename unreadable notebooks in ``submitted/`` to ``<name>.ipynb.unreadable``; nothing is deleted.
 
     First, what no student can have handed in (symlinks, FIFOs, devices, files and hand-ins over
-    the limits) moves to ``submitted/.set-aside/`` (:mod:`grading.preflight`): nbgrader would
+    the limits) moves to ``submitted/.set-aside/`` (:mod:`grading.course.preflight`): nbgrader would
     follow or read it when it copies the hand-in.
 
     Returns
@@ -396,7 +396,7 @@ def set_aside_unreadable(root, assignment, out, db_url=None):
     list of (pathlib.Path, str)
         The files set aside (their new paths) and why.
     """
-    from grading.preflight import set_aside_what_is_not_a_file
+    from grading.course.preflight import set_aside_what_is_not_a_file
 
     root = Path(root)
     set_aside, students = [], set()

@@ -26,9 +26,9 @@ import traceback
 from pathlib import Path
 
 from grading import ex04
-from grading.framework import Failed, SandboxLost, Student, StudentError, current_phase, registered
-from grading.sandbox import Limits, MachineFailure, Session, killed_by
-from grading.sandbox_runner import ChannelError
+from grading.core.testing import Failed, SandboxLost, Student, StudentError, current_phase, registered
+from grading.core.sandbox import Limits, MachineFailure, Session, killed_by
+from grading.core.runner import ChannelError
 
 #: Bump when a change of the tests or the engine should invalidate cached results.
 ENGINE_VERSION = "2"
@@ -40,7 +40,7 @@ PRELUDES = {
 }
 
 #: Test furniture each policy's sandbox can build (modules of this package, copied into it).
-FIXTURES = {"numpy": "grading.fixtures_numpy", "torch": "grading.fixtures"}
+FIXTURES = {"numpy": "grading.ex04.fixtures_numpy", "torch": "grading.ex04.fixtures_torch"}
 
 #: Wall time for one trusted test (its calls together), unless its module says otherwise.
 DEFAULT_TEST_SECONDS = 30.0
@@ -409,7 +409,7 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
         The notebook's name ("01_convolutions"); default: the source file's stem.
     sandboxed : bool
         False only when the instructor asked to grade without a sandbox.
-    limits : grading.sandbox.Limits, optional
+    limits : grading.core.sandbox.Limits, optional
     uid : int, optional
         User id inside the sandbox (when grading as root).
 

@@ -71,7 +71,7 @@ def private_paths(*roots):
     add([scheme["stdlib"], scheme["platstdlib"]], "<python>/lib")
     add([sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
          os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))], "<python>")
-    add([Path(__file__).resolve().parents[1], *roots], "<course>")
+    add([Path(__file__).resolve().parents[2], *roots], "<course>")
     home = os.path.expanduser("~")
     if home not in ("", "/", "~"):
         add([home], "<home>")
@@ -79,7 +79,7 @@ def private_paths(*roots):
 
 
 def _pattern(pairs):
-    from grading.sandbox import grader_folder_path
+    from grading.core.sandbox import grader_folder_path
 
     folders = _variants(tempfile.gettempdir()) | _variants(grader_folder_path())
     jobs = "|".join(re.escape(variant) + r"/ex04-[\w.-]+" for variant in sorted(folders, key=len, reverse=True))

@@ -5,7 +5,7 @@ and nothing else (``pip --no-deps``: the list is complete), then the course pack
 ``wheels/``. Running it again finishes a set-up that stopped half-way. Afterwards, open the
 notebooks with ``.venv/bin/jupyter lab ex04`` (Windows: ``.venv\\Scripts\\jupyter lab ex04``).
 
-(In the course repository this is ``grading/student_setup.py``; ``make student-bundle`` copies
+(In the course repository this is ``grading/course/student_setup.py``; ``make student-bundle`` copies
 it into the bundle.)
 """
 

@@ -4,7 +4,7 @@ The bundle is the whole student environment: the release notebooks, the student-
 ``helpers`` package as a wheel (built from ``helpers/`` alone, so nothing of ``grading/`` can be in
 it), the exact pins of everything the notebooks need on Linux, macOS and Windows (the closure of
 :data:`STUDENT_PACKAGES` in the course lock: no nbgrader, Dask or test tools), a set-up script
-(``setup_ex04.py``, from :mod:`grading.student_setup`) that installs exactly those pins with
+(``setup_ex04.py``, from :mod:`grading.course.student_setup`) that installs exactly those pins with
 ``--no-deps`` as the course venv is installed, and a short README for students. Nothing comes
 from ``source/`` or ``notebooks/``; ``tests/test_bundle.py`` scans every file for the solutions.
 """
@@ -21,7 +21,7 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: What the student notebooks and ``helpers`` import or run in, beside the standard library
 #: (``tests/test_student_environment.py`` checks this against their import statements); their
@@ -51,8 +51,8 @@ PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
 TOP = "ex04-student"
 SETUP_SCRIPT = "setup_ex04.py"
 #: What the bundle is made of, in this repository: its files' date is when these last changed.
-INPUTS = ["release", "helpers", "requirements.txt", "pyproject.toml", "grading/bundle.py",
-          "grading/student_setup.py"]
+INPUTS = ["release", "helpers", "requirements.txt", "pyproject.toml", "grading/course/bundle.py",
+          "grading/course/student_setup.py"]
 
 
 def _normalise(name):
@@ -284,7 +284,7 @@ def build(out=ROOT / "dist" / "ex04-student.zip", assignment="ex04"):
         files["requirements.txt"] = ("# Exact versions of everything the notebooks need, installed with --no-deps\n"
                                      f"# by {SETUP_SCRIPT} (see README.md). Needs Python {python} or newer.\n"
                                      + "\n".join(pins) + "\n").encode()
-        files[SETUP_SCRIPT] = (ROOT / "grading" / "student_setup.py").read_bytes()
+        files[SETUP_SCRIPT] = (ROOT / "grading" / "course" / "student_setup.py").read_bytes()
         files["README.md"] = student_readme([p.stem for p in notebooks], python).encode()
         temporary = out.with_suffix(".zip.tmp")
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:

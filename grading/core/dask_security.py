@@ -3,7 +3,7 @@
 A Dask scheduler runs whatever its clients send on its workers. Grading jobs carry the source
 notebooks (the model answers) and student code that runs as the worker's account, so the
 scheduler, the workers and ``make autograde`` must accept only one another. ``make dask-certs``
-(``python -m grading.dask_security``) makes a certificate authority for the course and signs a key
+(``python -m grading.core.dask_security``) makes a certificate authority for the course and signs a key
 pair for each role with it; Dask then refuses every connection that does not present a
 certificate of that CA (``distributed.security.Security``: TLS both ways, encryption required).
 
@@ -158,7 +158,7 @@ def tls_address(address):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m grading.dask_security",
+    parser = argparse.ArgumentParser(prog="python -m grading.core.dask_security",
                                      description="make a course CA and a TLS certificate for each Dask role")
     parser.add_argument("folder", nargs="?", default=FOLDER)
     args = parser.parse_args(argv)

@@ -8,7 +8,7 @@ private folders):
 the Python installation      read-only, at its own path; its ``site-packages`` empty
 ``/sbx/site``                 the packages the job's policy allows (NumPy; PyTorch and its
                               pure-Python needs for the "torch" policy), read-only
-``/sbx/lib``                  this package's ``sandbox_runner.py`` and ``fixtures.py``, read-only
+``/sbx/lib``                  this package's ``runner.py`` and ``fixtures.py``, read-only
 ``/home/student``, ``/tmp``    empty, private, small (tmpfs), gone when the session ends
 ==========================  =================================================================
 
@@ -44,6 +44,7 @@ imports failed) raises :class:`MachineFailure`: it is never the student's result
 """
 
 import dataclasses
+import importlib.util
 import os
 import select
 import shutil
@@ -57,11 +58,21 @@ import threading
 import time
 from pathlib import Path
 
-from grading import sandbox_runner
 from helpers.checking import FORBIDDEN_LIBRARIES
-from grading.sandbox_runner import ChannelError, frame, write_message
+from grading.core.runner import ChannelError, frame, write_message
 
 HERE = Path(__file__).resolve().parent
+
+#: The runner's file name in the sandbox: a name no other program has, so that its processes can be found.
+RUNNER_NAME = "sandbox_runner.py"
+
+
+def module_source(name):
+    """The source text of a trusted module (a fixture or a reference), found by its dotted name."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        raise MachineFailure(f"the trusted module {name} was not found")
+    return Path(spec.origin).read_text(encoding="utf-8")
 
 #: What each policy lets the student's code import, besides the standard library.
 ALLOWED_PACKAGES = {
@@ -186,7 +197,7 @@ class Limits:
     cell_seconds : float
         Wall time for running one of the student's solution cells, which only define functions
         and classes: a cell that computes for longer (an endless loop, a training run left in it)
-        is set aside (:func:`grading.engine.start_session`), with this limit named in the message.
+        is set aside (:func:`grading.core.engine.start_session`), with this limit named in the message.
     """
 
     memory_bytes: int = 4 * 2**30
@@ -330,7 +341,7 @@ def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits
     ----------
     policy : {"numpy", "torch"}
     lib_dir : pathlib.Path
-        Host folder with ``sandbox_runner.py`` (and ``grading/fixtures.py``), bound read-only.
+        Host folder with ``runner.py`` (and ``grading/ex04/fixtures_torch.py``), bound read-only.
     uid : int, optional
         User id to run as when started as root.
     seccomp_fd : int, optional
@@ -738,7 +749,7 @@ class Session:
         Trusted lines run first (imports).
     fixtures : list of str
         Modules of this package the trusted side may ask for test furniture from
-        ("grading.fixtures"); only these are copied into the sandbox.
+        ("grading.ex04.fixtures_torch"); only these are copied into the sandbox.
     limits : Limits
     sandboxed : bool
         False only when the instructor asked for grading without a sandbox.
@@ -776,21 +787,21 @@ class Session:
         ------
         MachineFailure
             When the sandbox did not start (the session is closed then).
-        grading.framework.SandboxLost
+        grading.core.testing.SandboxLost
             When the student's cells broke it (it crashed or ran out of time); ``current_cell``
             then names the cell that was running.
         """
-        from grading.framework import SandboxLost
+        from grading.core.testing import SandboxLost
 
         try:
             self._tmp = tempfile.mkdtemp(prefix="ex04-job-", dir=grader_folder())
             lib = Path(self._tmp) / "lib"
-            (lib / "grading").mkdir(parents=True)
-            shutil.copy(HERE / "sandbox_runner.py", lib / "sandbox_runner.py")
-            (lib / "grading" / "__init__.py").write_text("")
-            for module in self.fixtures:
-                name = module.rsplit(".", 1)[-1]
-                shutil.copy(HERE / f"{name}.py", lib / "grading" / f"{name}.py")
+            lib.mkdir()
+            shutil.copy(HERE / "runner.py", lib / RUNNER_NAME)
+            for module in self.fixtures:  # as namespace packages: no __init__ of ours runs in there
+                target = lib.joinpath(*module.split(".")).with_suffix(".py")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(module_source(module))
             for path in [lib, *lib.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
             os.chmod(self._tmp, 0o755)
@@ -808,10 +819,10 @@ class Session:
                 os.close(seccomp_write)
                 passed.append(seccomp_read)
             command = sandbox_command(self.policy, lib, self.uid, passed[2] if program else None,
-                                      self.limits.processes) + ["/sbx/lib/sandbox_runner.py"]
+                                      self.limits.processes) + ["/sbx/lib/" + RUNNER_NAME]
             env = {}  # bubblewrap's own environment: readable inside, as /proc/1/environ
         else:
-            command = unsandboxed_command() + [str(lib / "sandbox_runner.py")]
+            command = unsandboxed_command() + [str(lib / RUNNER_NAME)]
             env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(lib), "HOME": self._tmp, "OMP_NUM_THREADS": "1"}
         command += [str(request_read), str(reply_write),
                     "/sbx/site:/sbx/lib" if self.sandboxed else str(lib)]
@@ -863,7 +874,7 @@ class Session:
         When the process is lost, ``current_cell`` stays the cell that was running (the trusted
         side's own count, not the student's word) and ``exit_status`` says how it ended.
         """
-        from grading.framework import SandboxLost
+        from grading.core.testing import SandboxLost
 
         self.cell_errors = {}
         for index, (grade_id, _) in enumerate(self.cells):
@@ -910,11 +921,11 @@ class Session:
             references). Their source goes over the channel to the copy, and no file of them is
             in the sandbox. Code that the student's cells left running (a thread, a process)
             could read it off the channel and keep it for later tests: the order of
-            :func:`grading.engine.test_order` makes sure any later test holds it anyway.
+            :func:`grading.core.engine.test_order` makes sure any later test holds it anyway.
         """
-        from grading.framework import SandboxLost
+        from grading.core.testing import SandboxLost
 
-        sources = [[name, (HERE / f"{name.rsplit('.', 1)[-1]}.py").read_text()] for name in modules]
+        sources = [[name, module_source(name)] for name in modules]
         deadline, limit_text = self.deadline, getattr(self, "limit_text", None)
         if self.deadline is None or self.deadline - time.monotonic() > FORK_ANSWER_SECONDS:
             self.deadline = time.monotonic() + FORK_ANSWER_SECONDS
@@ -969,7 +980,7 @@ class Session:
 
     def _copy_not_started(self, error):
         """No process for the test: the student's processes fill the sandbox, or the machine is out of them."""
-        from grading.framework import SandboxLost
+        from grading.core.testing import SandboxLost
 
         running = sum(len(threads) for pid, threads in process_tree(self.process.pid).items()
                       if pid != self.process.pid and sandbox_pid(pid) != 1)
@@ -1070,10 +1081,10 @@ class Session:
 
         Raises
         ------
-        grading.framework.SandboxLost
+        grading.core.testing.SandboxLost
             When the process died, broke the protocol, or the deadline passed (then it is killed).
         """
-        from grading.framework import SandboxLost
+        from grading.core.testing import SandboxLost
 
         if self.lost or self._to is None:
             raise SandboxLost("Crashed", self.lost or "the student's process is gone")

@@ -4,7 +4,7 @@ A student on a shared server can put into their hand-in what no upload form woul
 symlink (to the course's ``source/``, to ``/dev/zero``), a FIFO that blocks whoever opens it, a
 device, a folder nested a thousand deep, or a zip whose few kilobytes unpack to gigabytes. Every
 reader of student files (``make collect``, ``nbgrader collect`` through
-:mod:`grading.exchange_collect`, the pre-flight of ``make autograde``) goes through here:
+:mod:`grading.course.exchange_collect`, the pre-flight of ``make autograde``) goes through here:
 
 * :func:`open_regular` opens with ``O_NOFOLLOW | O_NONBLOCK`` after an ``lstat``, and checks
   with ``fstat`` that what it opened is the regular file it looked at: a link is never followed,
@@ -23,7 +23,7 @@ import fnmatch
 import os
 import stat
 
-from grading.engine import MAX_NOTEBOOK_BYTES
+from grading.core.engine import MAX_NOTEBOOK_BYTES
 
 #: Largest hand-in of one student for one assignment, all files together, uncompressed (six
 #: notebooks with figures take a few MB).

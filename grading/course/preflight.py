@@ -6,11 +6,11 @@ put a symlink, a FIFO or a device there (``nbgrader collect`` of an unpatched co
 of a student's folder), :func:`set_aside_what_is_not_a_file` moves it out of the way before
 either looks: into ``submitted/.set-aside/`` (a folder that every glob of ``submitted/*``
 skips), under its relative path with ``/`` written as ``%2F``. So are single files over
-:data:`grading.safe_files.MAX_NOTEBOOK_BYTES` and whole hand-ins over the limits of a hand-in
+:data:`grading.course.safe_files.MAX_NOTEBOOK_BYTES` and whole hand-ins over the limits of a hand-in
 (bytes, files, depth). Nothing is deleted, no link is followed, and each move is recorded in
 ``submitted/.set-aside/reasons.jsonl``, from which :func:`set_aside_notes` tells the student.
 
-Student folders are checked by name too (:mod:`grading.student_ids`): a folder whose name is
+Student folders are checked by name too (:mod:`grading.course.student_ids`): a folder whose name is
 no student id (a newline in it, say) is set aside the same way, and so are both folders of a
 pair that name one student in two Unicode forms (NFC and NFD): nothing is merged. A folder named
 in the decomposed form (macOS writes NFD) alone is renamed to the composed one (NFC), under
@@ -23,8 +23,8 @@ import stat
 import urllib.parse
 from pathlib import Path
 
-from grading.safe_files import MAX_DEPTH, MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, kind, megabytes
-from grading.student_ids import normal_id, shown, why_not_a_student_id
+from grading.course.safe_files import MAX_DEPTH, MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, kind, megabytes
+from grading.course.student_ids import normal_id, shown, why_not_a_student_id
 
 SET_ASIDE = ".set-aside"
 REASONS = "reasons.jsonl"

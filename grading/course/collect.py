@@ -12,15 +12,15 @@ Two layouts are understood, in any mix:
 What is skipped or refused, always with a line that says why: macOS and Jupyter litter
 (``__MACOSX/``, ``._*``, ``.ipynb_checkpoints/``, ``.DS_Store``); archive members whose name
 points outside the archive (``..``, an absolute path); names that are no student id
-(:mod:`grading.student_ids`: a path, a leading dot or dash, a control character, ...). Student
+(:mod:`grading.course.student_ids`: a path, a leading dot or dash, a control character, ...). Student
 ids are filed in Unicode's composed form (NFC). When one student uploaded the same file twice,
 the later upload wins and the log says so.
 
-Only regular files are read (:mod:`grading.safe_files`): a symlink, FIFO or device in the
+Only regular files are read (:mod:`grading.course.safe_files`): a symlink, FIFO or device in the
 download is refused, never followed, waited on or read. Sizes are counted unpacked: a notebook
-over :data:`~grading.safe_files.MAX_NOTEBOOK_BYTES`, a student's hand-in over
-:data:`~grading.safe_files.MAX_UPLOAD_BYTES` in all, or a zip of more than
-:data:`~grading.safe_files.MAX_FILES` members is refused, by the sizes a zip declares and, should
+over :data:`~grading.course.safe_files.MAX_NOTEBOOK_BYTES`, a student's hand-in over
+:data:`~grading.course.safe_files.MAX_UPLOAD_BYTES` in all, or a zip of more than
+:data:`~grading.course.safe_files.MAX_FILES` members is refused, by the sizes a zip declares and, should
 it lie, by the bytes it unpacks to: reading stops at the limit.
 
 Nothing in ``submitted/`` is ever deleted. A file that is already there with other content is
@@ -43,9 +43,9 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from grading.safe_files import (MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, Refused, kind, megabytes,
+from grading.course.safe_files import (MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, Refused, kind, megabytes,
                                 open_regular, read_capped, read_regular)
-from grading.student_ids import normal_id, shown, why_not_a_student_id
+from grading.course.student_ids import normal_id, shown, why_not_a_student_id
 
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?$")
 NAMED_FILE = re.compile(r"^(?P<student>[^_]+)_(?P<rest>.+)$", re.S)

@@ -2,12 +2,12 @@
 
 A job is one (student, notebook) pair. Its result is cached in
 ``.grading/<assignment>/<student>/<notebook>.json`` under the course folder, keyed by
-:func:`grading.engine.job_key` (the source notebook, the student's file, the trusted tests and
+:func:`grading.core.engine.job_key` (the source notebook, the student's file, the trusted tests and
 the engine), and written atomically. An interrupted run therefore loses at most the jobs that
 were running, and a second run computes only what is missing or out of date. The cache is
 written by the coordinator only; jobs themselves return data.
 
-A job that the grading machine fails (:class:`grading.sandbox.MachineFailure`: no sandbox could
+A job that the grading machine fails (:class:`grading.core.sandbox.MachineFailure`: no sandbox could
 be created, no process started, its worker died) is graded again, and after
 :data:`MACHINE_ATTEMPTS` attempts reported as the machine's failure: it is never stored, so the
 next run grades it.
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grading.student_ids import is_student_id, normal_id, shown, why_not_a_student_id
+from grading.course.student_ids import is_student_id, normal_id, shown, why_not_a_student_id
 
 UNSAFE_ENV = "EX04_UNSAFE_NO_SANDBOX"
 
@@ -44,7 +44,7 @@ def paths(root, assignment, student, notebook):
 
 def cached(root, assignment, student, notebook, sandboxed=True):
     """The cached result of a job if it is up to date, else None."""
-    from grading.engine import job_key
+    from grading.core.engine import job_key
 
     source, submission = paths(root, assignment, student, notebook)
     path = cache_path(root, assignment, student, notebook)
@@ -68,10 +68,10 @@ def store(root, assignment, student, notebook, key, result):
 def run_job(root, assignment, student, notebook, sandboxed=True, uid=None):
     """Grade one job now (no cache); returns (key, result). A pure function of its files.
 
-    The result names no path of this machine (:func:`grading.private_paths.scrub_result`).
+    The result names no path of this machine (:func:`grading.core.private_paths.scrub_result`).
     """
-    from grading.engine import grade_notebook, job_key
-    from grading.private_paths import scrub_result
+    from grading.core.engine import grade_notebook, job_key
+    from grading.core.private_paths import scrub_result
 
     source, submission = paths(root, assignment, student, notebook)
     key = job_key(source, submission, sandboxed)
@@ -114,8 +114,8 @@ def discover(root, assignment, out=sys.stdout, not_graded=None):
     -------
     list of (student, notebook)
     """
-    from grading.preflight import set_aside_notes
-    from grading.safe_files import kind
+    from grading.course.preflight import set_aside_notes
+    from grading.course.safe_files import kind
 
     root = Path(root)
     notes = not_graded if not_graded is not None else {}
@@ -174,14 +174,14 @@ RETRY_SECONDS = 5.0
 
 def machine_failure(outcome):
     """True when a job's outcome is a failure of the grading machine, not of the student's work."""
-    from grading.sandbox import MachineFailure
+    from grading.core.sandbox import MachineFailure
 
     # Dask's KilledWorker: the job's worker died again and again.
     return isinstance(outcome, MachineFailure) or type(outcome).__name__ == "KilledWorker"
 
 
 def _worker_lost():
-    from grading.sandbox import MachineFailure
+    from grading.core.sandbox import MachineFailure
 
     return MachineFailure("the grading worker's process died (killed, or out of memory?)")
 
@@ -232,9 +232,9 @@ def grade_files(notebook, source_text, submission_bytes, sandboxed=True):
     The worker needs this course's ``grading`` package (and bubblewrap), nothing of the course
     folder: the source notebook and the student's file arrive as text and bytes.
     """
-    from grading.engine import grade_notebook, job_key
-    from grading.private_paths import scrub_result
-    from grading.sandbox import MachineFailure, grader_folder
+    from grading.core.engine import grade_notebook, job_key
+    from grading.core.private_paths import scrub_result
+    from grading.core.sandbox import MachineFailure, grader_folder
 
     with tempfile.TemporaryDirectory(prefix="ex04-job-files-", dir=grader_folder()) as folder:
         source = Path(folder) / "source.ipynb"
@@ -288,7 +288,7 @@ def dask_task(notebook, source_text, submission_bytes, sandboxed=True):
     import operator
     import pkgutil
 
-    return (operator.call, (pkgutil.resolve_name, "grading.jobs:grade_files"),
+    return (operator.call, (pkgutil.resolve_name, "grading.core.jobs:grade_files"),
             notebook, source_text, submission_bytes, sandboxed)
 
 
@@ -300,7 +300,7 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
     """
     from distributed import Client, as_completed
 
-    from grading.dask_security import FOLDER, client_security, tls_address
+    from grading.core.dask_security import FOLDER, client_security, tls_address
 
     address = tls_address(scheduler)
     security = client_security(Path(root) / FOLDER)
@@ -341,7 +341,7 @@ def expected_seconds(source_path, notebook):
     import importlib.util
 
     from grading import ex04
-    from grading.engine import DEFAULT_TEST_SECONDS, notebook_plan
+    from grading.core.engine import DEFAULT_TEST_SECONDS, notebook_plan
 
     budgets = {}
     try:
