@@ -60,7 +60,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [*GenerateAssignment.class_traits()["preprocessors"].default(),
-                                      "grading.course.nbgrader_glue.RecordLanguageInfo"]
+                                      "grading.course.preprocessors.RecordLanguageInfo"]
 
 # The executed solutions in notebooks/ must not show the hidden tests.
 c.GenerateSolution.preprocessors = [
@@ -69,7 +69,7 @@ c.GenerateSolution.preprocessors = [
     ClearOutput,
     ClearMarkScheme,
     ClearHiddenTests,
-    "grading.course.nbgrader_glue.StripSolutionDelimiters",
+    "grading.course.preprocessors.StripSolutionDelimiters",
     Execute,
     # Text printed in bursts arrives as one or several outputs depending on timing; merge them.
     "nbconvert.preprocessors.CoalesceStreamsPreprocessor",
@@ -82,7 +82,7 @@ c.CoalesceStreamsPreprocessor.enabled = True
 # rebuilt from the release version plus the student's solution sources, and every test cell gets
 # the result that the trusted tests decided outside the student's process (python -m grading).
 c.Autograde.sanitize_preprocessors = [
-    "grading.course.nbgrader_glue.RebuildFromRelease",
+    "grading.course.preprocessors.RebuildFromRelease",
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
@@ -90,7 +90,7 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    "grading.course.nbgrader_glue.TrustedResults",
+    "grading.course.preprocessors.TrustedResults",
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
@@ -101,7 +101,7 @@ c.TrustedResults.course_root = c.CourseDirectory.root
 # Feedback: the trusted result of every test cell, and a note under written answers that no
 # person has graded yet.
 c.GenerateFeedback.preprocessors = [
-    "grading.course.nbgrader_glue.MarkManualGrading",
+    "grading.course.preprocessors.MarkManualGrading",
     GetGrades,
     CSSHTMLHeaderPreprocessor,
 ]
@@ -121,7 +121,7 @@ c.HTMLExporter.update(exporter_settings())
 c.ExchangeFactory.collect = "grading.course.exchange_collect.SafeExchangeCollect"
 
 # make grades: nbgrader's CSV plus the number of written answers still waiting for a person.
-c.ExportApp.plugin_class = "grading.course.nbgrader_glue.CourseCsvExport"
+c.ExportApp.plugin_class = "grading.course.export.CourseCsvExport"
 
 # make autograde on many machines: the address of a running Dask scheduler (tls://HOST:PORT, with the
 # certificates of make dask-certs; README: Grading on many machines),

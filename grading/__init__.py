@@ -9,11 +9,13 @@ Students never receive this package. Its parts:
 * :mod:`grading.ex04.fixtures_torch` test furniture built inside a PyTorch sandbox (loaders, small nets);
 * :mod:`grading.core.sandbox` bubblewrap, limits, and a session with one sandboxed process;
 * :mod:`grading.core.engine` one job: (assignment, one student's notebook) -> results;
-* :mod:`grading.course.nbgrader_glue` preprocessors that put results into nbgrader's gradebook;
+* :mod:`grading.course.preprocessors` nbgrader preprocessors that put results into nbgrader's gradebook, one
+  module each; :mod:`grading.course.text_safety` written answers safe to store and show;
+  :mod:`grading.course.config` the course's settings; :mod:`grading.course.export` the grades' CSV;
 * :mod:`grading.course.recording` nbgrader's recording of what changed, names, feedback and what waits;
 * :mod:`grading.course.collect`, :mod:`grading.course.exchange_collect`, :mod:`grading.course.preflight`,
   :mod:`grading.course.safe_files`, :mod:`grading.course.student_ids` what may enter ``submitted/`` (Moodle
-  downloads, the nbgrader exchange) and under which student id;
+  downloads, the nbgrader exchange) and under which student id, and which notebooks cannot be graded;
 * :mod:`grading.core.private_paths` no path of the grading machine in results;
 * :mod:`grading.core.dask_security` the course's TLS certificates for Dask;
 * :mod:`grading.course.bundle`, :mod:`grading.course.student_setup` the student bundle and its set-up script;

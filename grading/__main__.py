@@ -52,7 +52,8 @@ def _venv_on_path():
 def autograde(root, assignment, student=None, unsafe=False, workers=None, scheduler=None):
     from grading.core import jobs
     from grading.course import recording
-    from grading.course.nbgrader_glue import course_db_url, course_setting, set_aside_unreadable
+    from grading.course.config import course_db_url, course_setting
+    from grading.course.preflight import set_aside_unreadable
     from grading.course.student_ids import normal_id
 
     root = Path(root).resolve()
@@ -165,7 +166,8 @@ def main(argv=None):
     preflight.add_argument("--root", default=".")
     args = parser.parse_args(argv)
     if args.command == "preflight":
-        from grading.course.nbgrader_glue import course_db_url, set_aside_unreadable
+        from grading.course.config import course_db_url
+        from grading.course.preflight import set_aside_unreadable
 
         found = set_aside_unreadable(args.root, args.assignment, sys.stdout, db_url=course_db_url(args.root))
         print(f"pre-flight: {len(found)} unreadable notebook(s) set aside")
@@ -195,7 +197,7 @@ def main(argv=None):
             print("every written answer is graded: the totals are final")
         return 0
     if args.command in ("feedback", "feedback-zip"):
-        from grading.course.nbgrader_glue import course_db_url
+        from grading.course.config import course_db_url
         from grading.course.recording import waiting_for_manual_grading, write_feedback
 
         _venv_on_path()

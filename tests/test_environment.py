@@ -88,9 +88,9 @@ def test_nbgrader_config_loads_without_error():
     assert "ClearHiddenTests" in names and names.index("ClearHiddenTests") < names.index("Execute")
     # Grading executes nothing in nbgrader: trusted results fill the test cells.
     autograde = [getattr(p, "__name__", p) for p in config.Autograde.autograde_preprocessors]
-    assert "grading.course.nbgrader_glue.TrustedResults" in autograde and "Execute" not in autograde
+    assert "grading.course.preprocessors.TrustedResults" in autograde and "Execute" not in autograde
     sanitize = [getattr(p, "__name__", p) for p in config.Autograde.sanitize_preprocessors]
-    assert sanitize[0] == "grading.course.nbgrader_glue.RebuildFromRelease"
+    assert sanitize[0] == "grading.course.preprocessors.RebuildFromRelease"
 
 
 def test_ci_runs_exactly_the_readme_test_command():

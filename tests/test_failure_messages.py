@@ -2,7 +2,7 @@
 
 * Grading: a test that fails because a solution cell did not run (a syntax error, an exception
   while it ran) leads with that cell, its error and the line in the cell (grading/core/engine.py
-  ``root_cause``), in feedback and Formgrader alike (nbgrader_glue.result_text).
+  ``root_cause``), in feedback and Formgrader alike (grading.course.preprocessors.trusted_results.result_text).
 * Feedback and Formgrader pages wrap a long failure message instead of scrolling it sideways.
 * Run All in a student notebook that reaches an unanswered task stops with the grader's words
   ("the solution cell still holds the stub", naming the function), not a bare NotImplementedError.
@@ -18,7 +18,7 @@ from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
 from grading.core.engine import grade_notebook, root_cause
-from grading.course.nbgrader_glue import result_text, trusted_outputs
+from grading.course.preprocessors.trusted_results import result_text, trusted_outputs
 from grading.course.offline_html import exporter_settings, nbgrader_template_dir
 from nbtools import RELEASE, SOLUTION_DELIMITERS, SOURCE, nbgrader_meta, read, solution_cells
 

@@ -161,7 +161,7 @@ HARMFUL_LINKS = [
 
 @pytest.mark.parametrize("answer", HARMFUL_LINKS)
 def test_links_in_answers_keep_only_safe_schemes(answer):
-    from grading.course.nbgrader_glue import sanitize_markdown
+    from grading.course.text_safety import sanitize_markdown
     from grading.course.offline_html import is_safe_link
 
     soup = _html(sanitize_markdown(answer), _exporter("formgrade"))

@@ -28,7 +28,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Application
 
 from grading.course.collect import collect, moodle_folder
-from grading.course.nbgrader_glue import set_aside_unreadable
+from grading.course.preflight import set_aside_unreadable
 from grading.core import jobs
 from grading.course.student_ids import MAX_ID_BYTES, nbgrader_exclusion, normal_id, why_not_a_student_id
 from nbtools import ASSIGNMENT, SOURCE, make_course, nbgrader

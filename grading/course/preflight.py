@@ -15,6 +15,10 @@ no student id (a newline in it, say) is set aside the same way, and so are both 
 pair that name one student in two Unicode forms (NFC and NFD): nothing is merged. A folder named
 in the decomposed form (macOS writes NFD) alone is renamed to the composed one (NFC), under
 which the student is filed everywhere.
+
+Then :func:`set_aside_unreadable` renames each notebook that cannot be read as one
+(:func:`unreadable_reason`) to ``<name>.ipynb.unreadable``: it scores 0, and the student's other
+notebooks are graded.
 """
 
 import json
@@ -23,7 +27,16 @@ import stat
 import urllib.parse
 from pathlib import Path
 
-from grading.course.safe_files import MAX_DEPTH, MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, kind, megabytes
+from grading.course.safe_files import (
+    MAX_DEPTH,
+    MAX_FILES,
+    MAX_NOTEBOOK_BYTES,
+    MAX_UPLOAD_BYTES,
+    Refused,
+    kind,
+    megabytes,
+    open_regular,
+)
 from grading.course.student_ids import normal_id, shown, why_not_a_student_id
 
 SET_ASIDE = ".set-aside"
@@ -200,3 +213,90 @@ def set_aside_notes(root, assignment):
             notes.setdefault(moved["student"], []).append(
                 f"NOT GRADED: {moved['path']}: {moved['why']}; set aside as {moved['set_aside_as']}")
     return notes
+
+
+# ----------------------------------------------------------------------------------------------
+# Unreadable notebooks: one of them must not stop a student's other ones.
+
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def unreadable_reason(path):
+    """Why a submitted notebook cannot be graded, or None when it can.
+
+    Never raises: a file that is too large, nested too deeply or damaged gets a reason, so one bad
+    file cannot stop the pre-flight of a whole class. A symlink, FIFO or device is named as such
+    ("is a symlink, not a file"), and never followed, waited on or read.
+    """
+    from grading.core.engine import read_notebook
+
+    try:  # never through a link, never waiting on a FIFO, never reading a device
+        handle, _ = open_regular(path, limit=MAX_NOTEBOOK_BYTES)
+    except Refused as why:
+        return str(why) if str(why).startswith("is ") else f"the file {why}"
+    try:
+        head = os.read(handle, 4)
+    except OSError as error:
+        return f"the file cannot be read ({error.strerror})"
+    finally:
+        os.close(handle)
+    if head == b"PK\x03\x04":
+        return "the file is a zip archive, not a notebook"
+    try:
+        read_notebook(path)
+    except UnicodeDecodeError:
+        return "the file is not text (is it a notebook at all?)"
+    except json.JSONDecodeError as error:
+        return f"the file is not a notebook (invalid JSON: {error.msg} at line {error.lineno})"
+    except (ValueError, MemoryError) as error:
+        return str(error) if str(error).startswith("the file") else f"the notebook is damaged: {str(error)[:200]}"
+    except Exception as error:  # nbformat raises several types for damaged notebooks
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        return f"the notebook is damaged: {message.strip().splitlines()[0][:200]}"
+    return None
+
+
+def set_aside_unreadable(root, assignment, out, db_url=None):
+    """Rename unreadable notebooks in ``submitted/`` to ``<name>.ipynb.unreadable``; nothing is deleted.
+
+    First, what no student can have handed in (symlinks, FIFOs, devices, files and hand-ins over
+    the limits) moves to ``submitted/.set-aside/`` (:func:`set_aside_what_is_not_a_file`): nbgrader would
+    follow or read it when it copies the hand-in.
+
+    Returns
+    -------
+    list of (pathlib.Path, str)
+        The files set aside (their new paths) and why.
+    """
+    root = Path(root)
+    set_aside, students = [], set()
+    for moved in set_aside_what_is_not_a_file(root, assignment):
+        if "renamed_to" in moved:
+            print(f"pre-flight: {moved['path']} renamed to {moved['renamed_to']}: {moved['why']}", file=out)
+            continue
+        print(f"NOT GRADED: {moved['path']}: {moved['why']}.\n"
+              f"  Set aside as {moved['set_aside_as']}; "
+              + ("a student hands in plain files, so nothing of it is graded or copied." if moved["student"] else
+                 "nbgrader never sees it. Rename the folder and put it back to grade it."), file=out)
+        set_aside.append((root / moved["set_aside_as"], moved["why"]))
+        if moved["student"]:
+            students.add(moved["student"])
+    for path in sorted(root.glob(f"submitted/*/{assignment}/*.ipynb")):
+        reason = unreadable_reason(path)
+        if reason is None:
+            continue
+        target = path.with_name(path.name + UNREADABLE_SUFFIX)
+        os.replace(path, target)
+        student = path.parent.parent.name
+        print(f"NOT GRADED: {path.relative_to(root)}: {reason}.\n"
+              f"  Set aside as {target.name}; {student}'s other notebooks are graded, this one scores 0.\n"
+              f"  To grade a repaired file: put it back as {path.name} and run make autograde again.", file=out)
+        set_aside.append((target, reason))
+        students.add(student)
+    if students and db_url:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gradebook:
+            for student in sorted(students):
+                gradebook.update_or_create_student(student)
+    return set_aside

@@ -345,7 +345,8 @@ def record(root, assignment, to_record, students, db_url, out=None):
 # ---------------------------------------------------------------------------------------- feedback
 
 #: The course's files that shape a feedback page (besides nbgrader itself).
-FEEDBACK_CODE = ("nbgrader_config.py", "grading/course/nbgrader_glue.py", "grading/course/offline_html.py", "grading/course/templates")
+FEEDBACK_CODE = ("nbgrader_config.py", "grading/course/preprocessors", "grading/course/text_safety.py",
+                 "grading/course/offline_html.py", "grading/course/templates")
 
 
 def _code_digest(root):
@@ -353,7 +354,7 @@ def _code_digest(root):
     for name in FEEDBACK_CODE:
         path = Path(root) / name
         for part in sorted(path.rglob("*")) if path.is_dir() else [path]:
-            if part.is_file():
+            if part.is_file() and "__pycache__" not in part.parts:  # compiled files come and go
                 digest.update(part.relative_to(root).as_posix().encode() + b"\0" + part.read_bytes())
     return digest.hexdigest()
 
