@@ -56,7 +56,13 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
     from grading.course.preflight import set_aside_unreadable
     from grading.course.student_ids import normal_id
 
+    from grading.core import assignment as assignments
+
     root = Path(root).resolve()
+    try:
+        assignments.load(assignment)
+    except LookupError as error:
+        raise SystemExit(f"make autograde: {error}") from None
     _venv_on_path()
     db_url = course_db_url(root)
     recording.register_assignment(root, assignment, db_url)
@@ -128,7 +134,12 @@ def autograde(root, assignment, student=None, unsafe=False, workers=None, schedu
 
 
 def main(argv=None):
+    from grading.core import assignment as assignments
+
     parser = argparse.ArgumentParser(prog="python -m grading")
+    parser.add_argument("--assignments", action="append", default=[], metavar="DIR",
+                        help="a folder holding assignment packages (<DIR>/<assignment>/__init__.py), searched before "
+                             f"grading/; may be repeated (also {assignments.PATH_VARIABLE})")
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("autograde", help="grade every submission in submitted/")
     grade.add_argument("assignment")
@@ -165,6 +176,10 @@ def main(argv=None):
     preflight.add_argument("assignment")
     preflight.add_argument("--root", default=".")
     args = parser.parse_args(argv)
+    if args.assignments:  # in the environment, so that worker processes and nbgrader find the packages too
+        listed = [str(Path(folder).resolve()) for folder in args.assignments]
+        os.environ[assignments.PATH_VARIABLE] = os.pathsep.join(
+            [*listed, *filter(None, os.environ.get(assignments.PATH_VARIABLE, "").split(os.pathsep))])
     if args.command == "preflight":
         from grading.course.config import course_db_url
         from grading.course.preflight import set_aside_unreadable

@@ -71,7 +71,7 @@ def _check_case(name, case_name, tmp_path):
     faulty = faulty_cells_expected(name, case_name)
     path = submission(name, case_answers(name, case), tmp_path / f"{name}.ipynb")
     started = time.monotonic()
-    result = grade_notebook(SOURCE / f"{name}.ipynb", path, name,
+    result = grade_notebook("ex04", SOURCE / f"{name}.ipynb", path, name,
                             limits=Limits(cell_seconds=CELL_SECONDS) if faulty else None)
     seconds = time.monotonic() - started
     got = {gid: t["score"] for gid, t in result["tests"].items()}
@@ -100,9 +100,9 @@ def _check_case(name, case_name, tmp_path):
 def _check_instructor_and_stubs(name, tmp_path):
     from grading.core.engine import grade_notebook
 
-    full = grade_notebook(SOURCE / f"{name}.ipynb", submission(name, instructor_answers(name), tmp_path / "a.ipynb"))
+    full = grade_notebook("ex04", SOURCE / f"{name}.ipynb", submission(name, instructor_answers(name), tmp_path / "a.ipynb"))
     assert all(t["passed"] for t in full["tests"].values()), {g: t["message"] for g, t in full["tests"].items()}
-    stub = grade_notebook(SOURCE / f"{name}.ipynb", RELEASE / f"{name}.ipynb")
+    stub = grade_notebook("ex04", SOURCE / f"{name}.ipynb", RELEASE / f"{name}.ipynb")
     assert not any(t["passed"] for t in stub["tests"].values())
     # An untouched stub fails at the first visible check, and the message says which.
     assert all(t["phase"] == "visible" and "NotImplementedError" in t["message"] for t in stub["tests"].values())
@@ -143,7 +143,7 @@ def test_a_version_3_file_is_graded_as_nbgrader_shows_it(tmp_path):
     document["cells"] = hidden_copy["cells"]
     path = tmp_path / "split.ipynb"
     path.write_text(json.dumps(document))
-    result = grade_notebook(SOURCE / f"{name}.ipynb", path)
+    result = grade_notebook("ex04", SOURCE / f"{name}.ipynb", path)
     assert not any(t["passed"] for t in result["tests"].values())
 
 
@@ -153,7 +153,7 @@ def test_conv2d_without_the_flip_is_told_so(tmp_path):
     name = "01_convolutions"
     answers = instructor_answers(name)
     answers["conv2d"] = "def conv2d(X, K):\n    return corr2d(X, K)\n"
-    result = grade_notebook(SOURCE / f"{name}.ipynb", submission(name, answers, tmp_path / "a.ipynb"))
+    result = grade_notebook("ex04", SOURCE / f"{name}.ipynb", submission(name, answers, tmp_path / "a.ipynb"))
     message = result["tests"]["test_conv2d"]["message"]
     assert "the kernel was not flipped" in message and "offset" not in message, message
 

@@ -153,7 +153,7 @@ def test_a_job_unpickles_where_the_course_is_not_on_the_path(tmp_path):
     # The scheduler unpickles every task it receives; it has Dask but not this course.
     import cloudpickle
 
-    task = dask_task(NOTEBOOK, "{}", b"{}", True)
+    task = dask_task("ex04", NOTEBOOK, "{}", b"{}", True)
     code = "import pickle, sys; pickle.loads(sys.stdin.buffer.read()); print('ok')"
     loaded = subprocess.run([sys.executable, "-I", "-c", code], input=cloudpickle.dumps(task), cwd=tmp_path,
                             capture_output=True, env=_environment())

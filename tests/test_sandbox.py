@@ -401,7 +401,7 @@ def test_a_full_disk_on_the_grader_s_side_is_the_machine_s_failure(monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "copy", no_space)  # copying the runner into the sandbox's folder
     source = ROOT / "source" / "ex04" / "01_convolutions.ipynb"
     with pytest.raises(MachineFailure, match="No space left on device"):
-        grade_notebook(source, source)
+        grade_notebook("ex04", source, source)
 
 
 def test_the_sandbox_s_folder_is_in_a_folder_only_the_grader_can_enter():

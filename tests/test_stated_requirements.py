@@ -341,9 +341,9 @@ def check_notebook(name):
     import matplotlib.pyplot as plt
     import nbformat
 
-    from grading import ex04
-    from grading.core.engine import FIXTURES, PRELUDES, current_phase_at, notebook_plan
-    from grading.core.testing import LocalConnection, Student, registered
+    from grading.core import assignment
+    from grading.core.engine import PRELUDES, current_phase_at, notebook_plan
+    from grading.core.testing import LocalConnection, Student
 
     requirements = REQUIREMENTS[name]
     nb = nbformat.read(str(SOURCE / f"{name}.ipynb"), as_version=4)
@@ -388,14 +388,14 @@ def check_notebook(name):
             plt.close("all")
 
     # The trusted tests: the solution passes; a mutant fails in the visible phase, naming the requirement.
-    module = ex04.load(name)
-    tests = registered(name)
+    ex04 = assignment.load("ex04")
+    tests = ex04.tests(name)
     plan = notebook_plan(SOURCE / f"{name}.ipynb")
 
     def run(gid, cells):
-        trusted = tests[(name, gid)]
-        prelude = PRELUDES[trusted.policy] + list(getattr(module, "PRELUDE", {}).get(trusted.policy, []))
-        student = Student(LocalConnection(cells, prelude, [FIXTURES[trusted.policy], *trusted.references]))
+        trusted = tests[gid]
+        fixtures = [ex04.fixture_module(trusted.policy), *trusted.references]
+        student = Student(LocalConnection(cells, PRELUDES[trusted.policy], fixtures))
         try:
             trusted.function(student)
         except Exception as error:  # as the engine: any exception fails the test, in the phase it was raised in

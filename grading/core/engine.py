@@ -25,25 +25,16 @@ import time
 import traceback
 from pathlib import Path
 
-from grading import ex04
-from grading.core.testing import Failed, SandboxLost, Student, StudentError, current_phase, registered
+from grading.core import assignment as assignments
+from grading.core.testing import Failed, SandboxLost, Student, StudentError, current_phase
 from grading.core.sandbox import Limits, MachineFailure, Session, killed_by
 from grading.core.runner import ChannelError
-
-#: Bump when a change of the tests or the engine should invalidate cached results.
-ENGINE_VERSION = "2"
 
 PRELUDES = {
     "numpy": ["import numpy as np"],
     "torch": ["import numpy as np", "import torch", "import torch.nn.functional as F", "from torch import nn",
               "from torch.utils.data import DataLoader, TensorDataset", "device = torch.device('cpu')"],
 }
-
-#: Test furniture each policy's sandbox can build (modules of this package, copied into it).
-FIXTURES = {"numpy": "grading.ex04.fixtures_numpy", "torch": "grading.ex04.fixtures_torch"}
-
-#: Wall time for one trusted test (its calls together), unless its module says otherwise.
-DEFAULT_TEST_SECONDS = 30.0
 
 #: Wall time for starting a test's copy of the set-up process.
 FORK_SECONDS = 10.0
@@ -189,7 +180,7 @@ def _failure(kind, message, phase=None):
     return {"passed": False, "kind": kind, "phase": where, "check": check, "message": str(message)[:3000]}
 
 
-def start_session(policy, cells, prelude, limits, sandboxed, uid=None, faulty=None):
+def start_session(policy, cells, prelude, fixtures, limits, sandboxed, uid=None, faulty=None):
     """Start a sandbox and run the student's cells in it; returns the session.
 
     A cell that ends the process or runs out of its time is set aside: it is added to ``faulty``
@@ -207,7 +198,7 @@ def start_session(policy, cells, prelude, limits, sandboxed, uid=None, faulty=No
     faulty = {} if faulty is None else faulty
     while True:
         runnable = [(gid, source) for gid, source in cells if gid not in faulty]
-        session = Session(policy, runnable, prelude, [FIXTURES[policy]], limits, sandboxed, uid)
+        session = Session(policy, runnable, prelude, fixtures, limits, sandboxed, uid)
         try:
             session.start()
         except MachineFailure:  # not the student's: the job is graded again later
@@ -396,11 +387,13 @@ def _cell_failure_sentence(grade_id, names, error, missing):
     return sentence + "."
 
 
-def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, limits=None, uid=None):
+def grade_notebook(assignment, source_path, submission_path, notebook=None, sandboxed=True, limits=None, uid=None):
     """Grade one student's notebook with the trusted tests.
 
     Parameters
     ----------
+    assignment : str or grading.core.assignment.Assignment
+        The assignment, or its name (:func:`grading.core.assignment.load`).
     source_path : path
         The instructor's source notebook.
     submission_path : path
@@ -422,38 +415,39 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
         cells set aside (in notebook order), ``setups``: the set-ups, their seconds and the cells
         each set aside (each faulty cell once per job, whatever the number of set-ups).
     """
+    assignment = assignments.load(assignment) if isinstance(assignment, str) else assignment
     notebook = notebook or Path(source_path).stem
     plan = notebook_plan(source_path)
-    module = ex04.load(notebook)
-    tests = registered(notebook)
-    missing = [gid for gid in plan["tests"] if (notebook, gid) not in tests]
-    unknown = [gid for (_, gid) in tests if gid not in plan["tests"]]
+    tests = assignment.tests(notebook)
+    missing = [gid for gid in plan["tests"] if gid not in tests]
+    unknown = [gid for gid in tests if gid not in plan["tests"]]
     if missing or unknown:
         raise RuntimeError(f"{notebook}: graded cells without a trusted test {missing}, "
                            f"trusted tests without a graded cell {unknown}")
     cells, problems = student_cells(submission_path, plan["solutions"])
-    limits = limits or getattr(module, "LIMITS", Limits())
+    limits = limits or Limits()
     results, setups = {}, []
     setup_failed = {}  # policy -> the result of a set-up that broke outside any one cell
     faulty = {}  # grade_id -> what the cell did: set aside for every later set-up of this job
     sessions = {}  # policy -> the session its tests are copies of
     try:
-        for gid, trusted, fresh in test_order({gid: tests[(notebook, gid)] for gid in plan["tests"]}):
+        for gid, trusted, fresh in test_order({gid: tests[gid] for gid in plan["tests"]}):
             points, policy = plan["tests"][gid], trusted.policy
             started = time.monotonic()
             if policy not in setup_failed and (fresh or not sessions[policy].usable):
                 if policy in sessions:
                     sessions.pop(policy).close()
-                prelude = PRELUDES[policy] + list(getattr(module, "PRELUDE", {}).get(policy, []))
+                fixture = assignment.fixture_module(policy)
                 known = set(faulty)
-                sessions[policy] = start_session(policy, cells, prelude, limits, sandboxed, uid, faulty)
+                sessions[policy] = start_session(policy, cells, PRELUDES[policy], [fixture] if fixture else [],
+                                                 limits, sandboxed, uid, faulty)
                 setups.append({"policy": policy, "seconds": round(time.monotonic() - started, 3),
                                "cells_set_aside": [gid for gid in faulty if gid not in known]})
             if policy in setup_failed:
                 results[gid] = dict(setup_failed[policy], points=points, score=0.0, seconds=0.0)
                 continue
             started = time.monotonic()
-            seconds = getattr(module, "SECONDS", {}).get(gid, DEFAULT_TEST_SECONDS)
+            seconds = assignment.test_seconds(notebook, gid)
             result = run_test(trusted, sessions[policy], seconds, plan["defines"], faulty)
             result.update(points=points, score=points if result["passed"] else 0.0,
                           seconds=round(time.monotonic() - started, 3))
@@ -467,17 +461,24 @@ def grade_notebook(source_path, submission_path, notebook=None, sandboxed=True, 
             "setups": setups, "faulty_cells": {gid: faulty[gid] for gid in plan["solutions"] if gid in faulty}}
 
 
-def job_key(source_path, submission_path, sandboxed=True):
-    """What a job's result depends on: the source, the student's file, the tests, the engine."""
+def job_key(assignment, source_path, submission_path, sandboxed=True):
+    """What a job's result depends on: the source, the student's file, the engine and the assignment's package.
+
+    The engine is this package's modules and :mod:`helpers.checking`, whose comparisons the trusted
+    tests use; course tooling (collecting, recording, feedback) changes no result.
+    """
+    import helpers.checking
+
+    assignment = assignments.load(assignment) if isinstance(assignment, str) else assignment
     digest = hashlib.sha256()
-    digest.update(ENGINE_VERSION.encode())
     digest.update(b"sandboxed" if sandboxed else b"unsandboxed")
     for path in (source_path, submission_path):
         try:
             digest.update(Path(path).read_bytes())
         except OSError:
             digest.update(b"<missing>")
-    here = Path(__file__).resolve().parent
-    for path in sorted(here.rglob("*.py")):
-        digest.update(path.read_bytes())
+    code = [*sorted(Path(__file__).resolve().parent.rglob("*.py")), Path(helpers.checking.__file__),
+            *assignment.source_files()]
+    for path in code:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grading.course.student_ids import is_student_id, normal_id, shown, why_not_a_student_id
 
-UNSAFE_ENV = "EX04_UNSAFE_NO_SANDBOX"
+UNSAFE_ENV = "GRADING_UNSAFE_NO_SANDBOX"
 
 
 def unsafe_requested():
@@ -52,7 +52,7 @@ def cached(root, assignment, student, notebook, sandboxed=True):
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return stored["result"] if stored.get("key") == job_key(source, submission, sandboxed) else None
+    return stored["result"] if stored.get("key") == job_key(assignment, source, submission, sandboxed) else None
 
 
 def store(root, assignment, student, notebook, key, result):
@@ -74,8 +74,9 @@ def run_job(root, assignment, student, notebook, sandboxed=True, uid=None):
     from grading.core.private_paths import scrub_result
 
     source, submission = paths(root, assignment, student, notebook)
-    key = job_key(source, submission, sandboxed)
-    return key, scrub_result(grade_notebook(source, submission, notebook, sandboxed=sandboxed, uid=uid), root)
+    key = job_key(assignment, source, submission, sandboxed)
+    return key, scrub_result(grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, uid=uid),
+                             root)
 
 
 def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
@@ -226,17 +227,18 @@ def _worker_start():
         pass
 
 
-def grade_files(notebook, source_text, submission_bytes, sandboxed=True):
+def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=True):
     """A job as a pure function of file contents: what a Dask worker on another machine runs.
 
-    The worker needs this course's ``grading`` package (and bubblewrap), nothing of the course
-    folder: the source notebook and the student's file arrive as text and bytes.
+    The worker needs this course's ``grading`` package with the assignment's trusted tests (and
+    bubblewrap), nothing of the course folder: the source notebook and the student's file arrive as
+    text and bytes.
     """
     from grading.core.engine import grade_notebook, job_key
     from grading.core.private_paths import scrub_result
     from grading.core.sandbox import MachineFailure, grader_folder
 
-    with tempfile.TemporaryDirectory(prefix="ex04-job-files-", dir=grader_folder()) as folder:
+    with tempfile.TemporaryDirectory(prefix="grading-job-files-", dir=grader_folder()) as folder:
         source = Path(folder) / "source.ipynb"
         submission = Path(folder) / "submission.ipynb"
         try:
@@ -244,8 +246,8 @@ def grade_files(notebook, source_text, submission_bytes, sandboxed=True):
             submission.write_bytes(submission_bytes)
         except OSError as error:  # a full disk: the worker's failure, not the student's
             raise MachineFailure(f"the job's files could not be written ({error})") from None
-        return job_key(source, submission, sandboxed), scrub_result(
-            grade_notebook(source, submission, notebook, sandboxed=sandboxed))
+        return job_key(assignment, source, submission, sandboxed), scrub_result(
+            grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed))
 
 
 def _job(args):
@@ -278,7 +280,7 @@ class Progress:
               file=self.out, flush=True)
 
 
-def dask_task(notebook, source_text, submission_bytes, sandboxed=True):
+def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=True):
     """A job as a Dask task made of the standard library and plain data.
 
     The scheduler unpickles every task it receives; a task that named :func:`grade_files` itself
@@ -289,7 +291,7 @@ def dask_task(notebook, source_text, submission_bytes, sandboxed=True):
     import pkgutil
 
     return (operator.call, (pkgutil.resolve_name, "grading.core.jobs:grade_files"),
-            notebook, source_text, submission_bytes, sandboxed)
+            assignment, notebook, source_text, submission_bytes, sandboxed)
 
 
 def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
@@ -315,8 +317,8 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
         graph, job_of = {}, {}
         for student, notebook in todo:
             source, submission = paths(root, assignment, student, notebook)
-            key = f"ex04-{student}-{notebook}-{os.urandom(4).hex()}"
-            graph[key] = dask_task(notebook, source.read_text(encoding="utf-8"), submission.read_bytes(), sandboxed)
+            key = f"{assignment}-{student}-{notebook}-{os.urandom(4).hex()}"
+            graph[key] = dask_task(assignment, notebook, source.read_text(encoding="utf-8"), submission.read_bytes(), sandboxed)
             job_of[key] = (student, notebook)
         futures = client.get(graph, list(graph), sync=False, retries=3)
         try:
@@ -331,28 +333,17 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
             raise
 
 
-def expected_seconds(source_path, notebook):
-    """A notebook's time budget: the sum of its tests' limits (a rough guide to its grading time).
+def expected_seconds(assignment, source_path, notebook):
+    """A notebook's time budget: the sum of its tests' limits (a rough guide to its grading time)."""
+    from grading.core import assignment as assignments
+    from grading.core.engine import notebook_plan
 
-    Read from the source notebook and the test module's text: importing the module would import
-    PyTorch into the coordinator, seconds spent only to sort the jobs.
-    """
-    import ast
-    import importlib.util
-
-    from grading import ex04
-    from grading.core.engine import DEFAULT_TEST_SECONDS, notebook_plan
-
-    budgets = {}
     try:
-        origin = importlib.util.find_spec(ex04.MODULES[notebook]).origin
-        for node in ast.parse(Path(origin).read_text()).body:
-            if isinstance(node, ast.Assign) and any(getattr(n, "id", None) == "SECONDS" for n in node.targets):
-                budgets = ast.literal_eval(node.value)
         tests = notebook_plan(source_path)["tests"]
-    except (KeyError, AttributeError, OSError, ValueError, SyntaxError):
+    except (OSError, ValueError, KeyError):
         return 0.0
-    return sum(budgets.get(gid, DEFAULT_TEST_SECONDS) for gid in tests)
+    declared = assignments.load(assignment)
+    return sum(declared.test_seconds(notebook, gid) for gid in tests)
 
 
 def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None, scheduler=None):
@@ -379,7 +370,7 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
 
     todo = [job for job in jobs if cached(root, assignment, *job, sandboxed) is None]
     # The longest jobs first, so that no worker is left with a long one while the others are idle.
-    budget = {name: expected_seconds(paths(root, assignment, "_", name)[0], name) for name in {job[1] for job in todo}}
+    budget = {name: expected_seconds(assignment, paths(root, assignment, "_", name)[0], name) for name in {job[1] for job in todo}}
     todo.sort(key=lambda job: -budget[job[1]])
     workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo) or 1))
     print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade, "

@@ -71,16 +71,20 @@ class SandboxLost(StudentError):
 class TrustedTest:
     """One registered test: the function, the cell it grades and where it runs."""
 
-    def __init__(self, function, grade_id, policy, notebook, references=()):
-        self.function, self.grade_id, self.policy, self.notebook = function, grade_id, policy, notebook
+    def __init__(self, function, grade_id, policy, references=()):
+        self.function, self.grade_id, self.policy = function, grade_id, policy
+        self.module = function.__module__
         self.references = tuple(references)
 
     def __repr__(self):
-        return f"<trusted test {self.notebook}/{self.grade_id} ({self.policy})>"
+        return f"<trusted test {self.module}/{self.grade_id} ({self.policy})>"
 
 
 def test(grade_id, policy="numpy", references=()):
-    """Register a trusted test for the test cell ``grade_id`` of the module's ``NOTEBOOK``.
+    """Register a trusted test for the test cell ``grade_id`` of the notebook its module tests.
+
+    Which notebook a module tests is said once, in its assignment's ``ASSIGNMENT``
+    (:mod:`grading.core.assignment`).
 
     Parameters
     ----------
@@ -89,29 +93,26 @@ def test(grade_id, policy="numpy", references=()):
         "numpy": the student's code runs where only NumPy (and the standard library) can be
         imported. "torch": PyTorch as well.
     references : sequence of str
-        Modules with correct versions of *other* graded functions (``grading.ex04.reference_evaluate``)
-        that this test's sandbox needs as fixtures. Only this test's sandbox receives them, so a
-        student cannot copy a reference into the function it stands for.
+        Modules with correct versions of *other* graded functions, by absolute name, that this
+        test's sandbox needs as fixtures. Only this test's sandbox receives them, so a student
+        cannot copy a reference into the function it stands for.
     """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; one of {POLICIES}")
 
     def register(function):
-        import sys
-
-        notebook = getattr(sys.modules[function.__module__], "NOTEBOOK")
-        key = (notebook, grade_id)
+        key = (function.__module__, grade_id)
         if key in _REGISTRY and _REGISTRY[key].function.__qualname__ != function.__qualname__:
-            raise ValueError(f"two trusted tests for {notebook}/{grade_id}")
-        _REGISTRY[key] = TrustedTest(function, grade_id, policy, notebook, references)
+            raise ValueError(f"two trusted tests for {grade_id} in {function.__module__}")
+        _REGISTRY[key] = TrustedTest(function, grade_id, policy, references)
         return function
 
     return register
 
 
-def registered(notebook=None):
-    """{(notebook, grade_id): TrustedTest} of every imported test module."""
-    return {k: v for k, v in _REGISTRY.items() if notebook is None or k[0] == notebook}
+def registered(module):
+    """{grade_id: TrustedTest} of one imported test module (by its name)."""
+    return {gid: trusted for (name, gid), trusted in _REGISTRY.items() if name == module}
 
 
 # ----------------------------------------------------------------------------- phases
@@ -318,8 +319,20 @@ def as_array(got, name):
     raise Failed(f"{name} returned {_fmt(got)} ({type(got).__name__}), not an array")
 
 
-def expect_array(got, expected, name, rtol=1e-5, atol=1e-5, hint=None, exact=False):
-    """Fail unless ``got`` has ``expected``'s shape and values (up to float32 rounding).
+def _judged_by(check, *args, **kwargs):
+    """Run a check of :mod:`helpers.checking`; its AssertionError becomes :class:`Failed`, same message."""
+    try:
+        check(*args, **kwargs)
+    except AssertionError as error:
+        raise Failed(str(error)) from None
+
+
+def expect_array(got, expected, name, rtol=1e-6, atol=1e-8, hint=None, exact=False, likely_mistakes=None):
+    """Fail unless ``got`` is an array with ``expected``'s shape and values: the notebooks' ``check_array``.
+
+    The visible checks of a trusted test judge with the very function the notebook's test cell
+    calls, with the same defaults, so that a check passes in grading exactly when it passes in
+    the notebook.
 
     Parameters
     ----------
@@ -330,61 +343,48 @@ def expect_array(got, expected, name, rtol=1e-5, atol=1e-5, hint=None, exact=Fal
     name : str
         The call, as the student would write it (goes into the message).
     rtol, atol : float
-        Tolerances relative to the largest expected value, and absolute.
+        Relative and absolute tolerance, as in ``np.isclose``; integers against integers compare exactly.
     hint : str, optional
-        Added to a shape mismatch.
+        Added to a shape mismatch (``check_array``'s ``shape_hint``).
     exact : bool
-        Integer results that must match exactly.
+        Every value must be equal (tolerances 0), whatever the dtypes.
+    likely_mistakes : dict of str to array_like, optional
+        Results of known mistakes, named in the message when ``got`` equals one.
     """
-    expected = np.asarray(expected)
-    array = as_array(got, name)
-    if array.shape != expected.shape:
-        message = f"{name}: shape {tuple(array.shape)}, expected {tuple(expected.shape)}"
-        raise Failed(message + (f". {hint}" if hint else ""))
-    if array.dtype.kind == "c" and expected.dtype.kind != "c":
-        raise Failed(f"{name}: complex values, expected real ones")
+    from helpers.checking import check_array
+
     if exact:
-        equal = np.array_equal(array, expected)
-        bad = np.argwhere(array != expected)
-    else:
-        got_f, exp_f = array.astype(float), expected.astype(float)
-        if not np.all(np.isfinite(got_f)) and np.all(np.isfinite(exp_f)):
-            raise Failed(f"{name}: holds NaN or infinite values")
-        scale = max(1.0, float(np.max(np.abs(exp_f), initial=0.0)))
-        difference = np.abs(got_f - exp_f)
-        bad_mask = ~(difference <= atol * scale + rtol * np.abs(exp_f))
-        equal = not bad_mask.any()
-        bad = np.argwhere(bad_mask)
-    if equal:
-        return
-    first = tuple(int(i) for i in bad[0]) if len(bad) else ()
-    where = f" at {list(first)}" if first else ""
-    raise Failed(f"{name}: {len(bad)} of {expected.size} values differ; first{where}: got "
-                 f"{_fmt(array[first] if first else array)}, expected {_fmt(expected[first] if first else expected)}")
+        rtol, atol = 0.0, 0.0
+    _judged_by(check_array, got, expected, name, rtol=rtol, atol=atol, shape_hint=hint,
+               likely_mistakes=likely_mistakes)
 
 
-def expect_scalar(got, expected, name, rtol=1e-7, atol=1e-9, kind=None):
-    """Fail unless ``got`` is a number equal (or close) to ``expected``.
+def expect_shape(got, expected_shape, name, hint=None):
+    """Fail unless ``got`` is an array of numbers of shape ``expected_shape``: the notebooks' ``check_shape``."""
+    from helpers.checking import check_shape
+
+    _judged_by(check_shape, got, expected_shape, name, shape_hint=hint)
+
+
+def expect_scalar(got, expected, name, rtol=1e-9, atol=0.0, kind=None):
+    """Fail unless ``got`` is a number equal (or close) to ``expected``: the notebooks' ``check_scalar``.
 
     Parameters
     ----------
-    kind : {None, "int", "float", "bool"}
+    rtol, atol : float
+        As in ``np.isclose``; two integers compare exactly.
+    kind : {None, "int", "float"}
         Insist on the Python type too (``"int"``: an ``int``, not a float or a NumPy integer).
     """
+    from helpers.checking import check_scalar
+
+    if kind not in (None, "int", "float"):
+        raise ValueError(f"kind must be None, 'int' or 'float', not {kind!r}")
     if kind == "int" and type(got) is not int:
         raise Failed(f"{name} should be a Python int, got {type(got).__name__} {_fmt(got)}")
     if kind == "float" and type(got) is not float:
         raise Failed(f"{name} should be a Python float, got {type(got).__name__} {_fmt(got)}")
-    if kind == "bool" and type(got) is not bool:
-        raise Failed(f"{name} should be True or False, got {type(got).__name__} {_fmt(got)}")
-    if isinstance(got, np.ndarray) and got.shape == ():
-        got = got[()]
-    if not isinstance(got, (numbers.Number, np.number, np.bool_)):
-        raise Failed(f"{name} should be a number, got {type(got).__name__} {_fmt(got)}")
-    if isinstance(got, (complex, np.complexfloating)):
-        raise Failed(f"{name} should be a real number, got {_fmt(got)}")
-    if not np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
-        raise Failed(f"{name}: got {_fmt(got)}, expected {_fmt(expected)}")
+    _judged_by(check_scalar, got, expected, name, rtol=rtol, atol=atol)
 
 
 def expect_true(condition, message):

@@ -12,7 +12,6 @@ import torch
 
 from grading.core.testing import Failed, expect_array, expect_true, hidden, test, visible
 
-NOTEBOOK = "03_conv_backprop"
 
 
 # ------------------------------------------------------------------ references (trusted side)

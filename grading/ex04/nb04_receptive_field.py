@@ -16,7 +16,6 @@ import torch.nn.functional as F
 
 from grading.core.testing import Failed, expect_raises, expect_true, hidden, test, visible
 
-NOTEBOOK = "04_receptive_field"
 
 
 # ------------------------------------------------------------------ references (trusted side)

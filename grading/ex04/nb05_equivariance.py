@@ -21,7 +21,6 @@ import scipy.ndimage
 
 from grading.core.testing import Failed, expect_array, expect_raises, expect_true, hidden, test, visible
 
-NOTEBOOK = "05_equivariance"
 
 
 # ------------------------------------------------------------------ references (trusted side)
