@@ -12,7 +12,8 @@
    and the names of Moodle's download reach the gradebook.
 
 Also here: ``feedback`` (``make feedback``), ``feedback-zip``, ``collect``, ``moodle-grades``,
-``solutions-html`` and ``preflight``.
+``solutions-html``, ``preflight``, ``report`` (:mod:`grading.course.report`) and ``similarity``
+(:mod:`grading.course.similarity`).
 """
 
 import argparse
@@ -175,6 +176,11 @@ def main(argv=None):
     preflight = commands.add_parser("preflight", help="only set aside unreadable submissions")
     preflight.add_argument("assignment")
     preflight.add_argument("--root", default=".")
+    for name, about in (("report", "reports/ASSIGNMENT/class.html and items.csv: what the class did, per test"),
+                        ("similarity", "reports/ASSIGNMENT/similarity.html and .csv: similar solution code")):
+        command = commands.add_parser(name, help=about)
+        command.add_argument("assignment")
+        command.add_argument("--root", default=".")
     args = parser.parse_args(argv)
     if args.assignments:  # in the environment, so that worker processes and nbgrader find the packages too
         listed = [str(Path(folder).resolve()) for folder in args.assignments]
@@ -186,6 +192,14 @@ def main(argv=None):
 
         found = set_aside_unreadable(args.root, args.assignment, sys.stdout, db_url=course_db_url(args.root))
         print(f"pre-flight: {len(found)} unreadable notebook(s) set aside")
+        return 0
+    if args.command in ("report", "similarity"):
+        if args.command == "report":
+            from grading.course.report import write_report as write
+        else:
+            from grading.course.similarity import write_similarity as write
+        for path in write(args.root, args.assignment):
+            print(f"wrote {path}")
         return 0
     if args.command == "solutions-html":
         from grading.course.offline_html import export_solutions
