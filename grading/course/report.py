@@ -315,12 +315,12 @@ body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;
 vertical-align:top}th{background:#f2f2f2}.first{background:#eef5ff;border-left:4px solid #4c72b0;padding:.5em 1em}
 .named{font-weight:600;color:#8a1c1c}.figs{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
-img{max-width:100%}td.n{text-align:right}
+img{max-width:100%}td.n{text-align:right;white-space:nowrap}
 """
 
 
 def _percent(share):
-    return f"{100 * share:.0f} %"
+    return f"{100 * share:.0f}\N{NO-BREAK SPACE}%"
 
 
 def look_first(results, total):

@@ -283,15 +283,24 @@ def _histogram_figure(results):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(results), figsize=(2.6 * len(results), 2.4), squeeze=False, sharey=True)
-    for axis, result in zip(axes[0], results):
+    from matplotlib.ticker import FuncFormatter
+
+    columns = min(len(results), 3)
+    rows = -(-len(results) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.6 * rows), squeeze=False)
+    for axis in axes.flat[len(results):]:
+        axis.set_visible(False)
+    for axis, result in zip(axes.flat, results):
         values = [pair[0] for pair in ranked_pairs(result, NOTEBOOK_WIDE)]
         axis.hist(values, bins=np.linspace(0, 1, 21), color="#4c72b0", edgecolor="white")
-        axis.set_yscale("symlog", linthresh=10)
+        # A log scale: a few similar pairs among thousands must still show as a bar.
+        axis.set_yscale("log", nonpositive="mask")
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         axis.set_title(result.notebook, fontsize=9)
         axis.set_xlabel("similarity", fontsize=8)
         axis.tick_params(labelsize=7)
-    axes[0][0].set_ylabel("pairs", fontsize=8)
+    for row in axes:
+        row[0].set_ylabel("pairs", fontsize=8)
     figure.tight_layout()
     return _figure_uri(figure)
 
@@ -343,8 +352,8 @@ def write_html(results, assignment, path):
              f"{NOISE_CHARACTERS} characters. Similarity is the Dice coefficient of two fingerprint sets, 0 (nothing "
              f"shared) to 1 (the same). <mark>Highlighted</mark>: what matches the other side.</p>",
              f"<img alt='similarity of every pair, per notebook' src='{_histogram_figure(results)}'>"]
-    top = sorted(((pair, result) for result in results for pair in ranked_pairs(result, NOTEBOOK_WIDE, 3)),
-                 key=lambda item: -item[0][0])
+    top = sorted(((pair, result) for result in results for pair in ranked_pairs(result, NOTEBOOK_WIDE, 3)
+                  if pair[0] > 0), key=lambda item: -item[0][0])
     parts.append("<h2>Most similar pairs</h2><table><tr><th>notebook</th><th>students</th><th>similarity</th></tr>")
     parts += [f"<tr><td>{html.escape(result.notebook)}</td><td>{html.escape(a)}, {html.escape(b)}</td>"
               f"<td>{similarity:.2f}</td></tr>" for (similarity, a, b), result in top[:15]]
@@ -355,9 +364,9 @@ def write_html(results, assignment, path):
             parts.append("<p>Not compared (the file could not be read): "
                          + ", ".join(f"{html.escape(s)} ({html.escape(why)})" for s, why in result.unread.items())
                          + "</p>")
-        pairs = ranked_pairs(result, NOTEBOOK_WIDE, PAIRS_SHOWN)
+        pairs = [pair for pair in ranked_pairs(result, NOTEBOOK_WIDE, PAIRS_SHOWN) if pair[0] > 0]
         if not pairs:
-            parts.append("<p>Fewer than two submissions.</p>")
+            parts.append("<p>No two submissions share solution code beyond the template.</p>")
         parts += [_pair_section(result, *pair) for pair in pairs]
     parts.append("</body></html>")
     Path(path).write_text("\n".join(parts), encoding="utf-8")
