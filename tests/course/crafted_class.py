@@ -3,9 +3,10 @@
 * ``honest``: the instructor's answers, with comments of their own;
 * ``disguised``: ``honest`` with locals renamed, comments and docstrings rewritten, independent
   statements reordered (a copy made to hide);
-* ``independent``: a correct solution written from scratch, in another way;
+* ``independent``: a correct solution written from scratch, in another way (a comment of its
+  holds markup that a page must show as text);
 * ``partial``: ``output_size`` only, written alone; the other cells as handed out;
-* ``blank``: the notebook as handed out.
+* ``blank`` and ``blank_too``: the notebook as handed out.
 """
 
 import shutil
@@ -126,6 +127,7 @@ INDEPENDENT = {
 ''',
     "conv2d": '''def conv2d(X, K):
     """Convolution = correlation with the flipped kernel."""
+    # </pre><script>document.title = "hacked"</script> flip both axes
     return corr2d(X, np.flip(np.flip(np.array(K), 0), 1))
 ''',
 }
@@ -136,7 +138,8 @@ PARTIAL = {"output_size": '''def output_size(n, k, stride=1, padding=0):
     return total // stride + 1
 '''}
 
-STUDENTS = {"honest": HONEST, "disguised": DISGUISED, "independent": INDEPENDENT, "partial": PARTIAL, "blank": {}}
+STUDENTS = {"honest": HONEST, "disguised": DISGUISED, "independent": INDEPENDENT, "partial": PARTIAL, "blank": {},
+            "blank_too": {}}
 
 
 def _filled(answers):
