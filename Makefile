@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSIGNMENT := ex04
+# What the assignment is about: the heading of the students' README in the bundle.
+ASSIGNMENT_TITLE := Convolutional neural networks
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 # nbgrader shells out to alembic, which lives in the venv.
@@ -24,7 +26,7 @@ help:
 	@echo "make test        set up .venv and run every check (unit tests, nbgrader round trip, nbval)"
 	@echo "make instructor  JupyterLab on the whole course, with nbgrader's Formgrader"
 	@echo "make assignment  regenerate release/$(ASSIGNMENT) and the executed notebooks/$(ASSIGNMENT) from source/"
-	@echo "make student-bundle  dist/ex04-student.zip: what students get (notebooks, helpers wheel, pins, README)"
+	@echo "make student-bundle  dist/$(ASSIGNMENT)-student.zip: what students get (notebooks, helpers wheel, pins, README)"
 	@echo "make solutions-html  dist/ex04-solutions-html/: the executed solutions as offline HTML, to publish"
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
 	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
@@ -117,7 +119,7 @@ assignment: venv
 # The unit as students get it (never this repository): release notebooks, the helpers wheel,
 # exact pins and a README with the set-up commands for Linux, macOS and Windows.
 student-bundle: venv
-	$(BIN)/python -m grading.course.bundle
+	$(BIN)/python -m grading.course.bundle $(ASSIGNMENT) --title "$(ASSIGNMENT_TITLE)"
 
 # The executed solutions as HTML to publish after the deadline: formulas as MathML, figures with
 # alt text, nothing loaded from the internet.

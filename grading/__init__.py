@@ -1,4 +1,4 @@
-"""Instructor-only grading of the ex04 unit: trusted tests, sandbox, job runner, nbgrader glue.
+"""Instructor-only grading of the course unit: trusted tests, sandbox, job runner, nbgrader glue.
 
 Students never receive this package. Its parts:
 
@@ -20,5 +20,5 @@ Students never receive this package. Its parts:
 * :mod:`grading.core.dask_security` the course's TLS certificates for Dask;
 * :mod:`grading.course.bundle`, :mod:`grading.course.student_setup` the student bundle and its set-up script;
 * :mod:`grading.course.offline_html` feedback and Formgrader pages that load nothing and run nothing;
-* :mod:`grading.__main__` ``python -m grading autograde ex04`` (what ``make autograde`` runs).
+* :mod:`grading.__main__` ``python -m grading autograde <assignment>`` (what ``make autograde`` runs).
 """

@@ -94,7 +94,7 @@ def bundle(tmp_path_factory):
         return Path(os.environ["EX04_BUNDLE"]).resolve()
     from grading.course.bundle import build
 
-    return build(tmp_path_factory.mktemp("dist") / "ex04-student.zip")
+    return build("ex04", tmp_path_factory.mktemp("dist") / "ex04-student.zip", title="Convolutional neural networks")
 
 
 def test_the_bundle_holds_the_student_material_only(bundle):
@@ -158,7 +158,7 @@ def test_the_same_inputs_give_the_same_zip(tmp_path, monkeypatch):
     from grading.course.bundle import build
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
-    first, second = build(tmp_path / "a.zip"), build(tmp_path / "b.zip")
+    first, second = build("ex04", tmp_path / "a.zip"), build("ex04", tmp_path / "b.zip")
     assert first.read_bytes() == second.read_bytes()
     with zipfile.ZipFile(first) as archive:
         assert {_utc_time(info) for info in archive.infolist()} == {1790000000}

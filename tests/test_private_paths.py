@@ -16,7 +16,7 @@ import pytest
 
 from grading.core import jobs
 from grading.core.private_paths import scrub_result
-from grading.core.sandbox import bwrap_path
+from grading.core.sandbox import JOB_PREFIX, bwrap_path, grader_folder_path
 from nbtools import ASSIGNMENT, RELEASE, ROOT, make_course, nbgrader_meta
 
 NOTEBOOK = "01_convolutions"
@@ -32,14 +32,16 @@ def output_size(n, k, stride=1, padding=0):
 def test_placeholders_replace_the_machine_s_paths(tmp_path):
     course = tmp_path / "a course"
     text = (f"{sys.prefix}/lib/python3.11/site-packages/numpy {os.path.realpath(sys.base_prefix)}/bin/python "
-            f"{tempfile.gettempdir()}/ex04-job-a1_b2/lib {ROOT}/grading/core/engine.py {os.path.expanduser('~')}/.cache "
+            f"{tempfile.gettempdir()}/{JOB_PREFIX}a1_b2/lib {grader_folder_path()}/files-c3/nb.py "
+            f"{ROOT}/grading/core/engine.py {os.path.expanduser('~')}/.cache "
             f"{str(course).replace(' ', chr(92) + '040')}/submitted /home/student/x.py /usr/bin/python3 "
             f"x{ROOT}/grading/core/jobs.py")
     clean = scrub_result({"message": text}, course)["message"]
-    for private in (sys.prefix, os.path.realpath(sys.base_prefix), f"{tempfile.gettempdir()}/ex04-", str(ROOT),
-                    "a\\040course"):
+    for private in (sys.prefix, os.path.realpath(sys.base_prefix), f"{tempfile.gettempdir()}/{JOB_PREFIX}", str(ROOT),
+                    "a\\040course", "files-c3"):
         assert private not in clean, (private, clean)
-    assert "<job>/lib" in clean and "<course>/grading/core/engine.py" in clean and "<course>/submitted" in clean
+    assert "<job>/lib" in clean and "<job>/nb.py" in clean, "a job's folder, in the temporary or the grader's folder"
+    assert "<course>/grading/core/engine.py" in clean and "<course>/submitted" in clean
     assert "x<course>/grading/core/jobs.py" in clean, "a path right after a name's character is found too"
     assert "/home/student/x.py /usr/bin/python3" in clean, "the sandbox's own paths and the system's stay"
 
@@ -60,5 +62,5 @@ def test_a_student_exception_that_prints_the_machine_s_paths_reaches_no_result(t
     assert "<python>/site-packages/numpy" in message and "<job>/lib" in message, message  # it did print them
     text = json.dumps(result)
     for private in {sys.prefix, os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), str(ROOT),
-                    str(course), f"{tempfile.gettempdir()}/ex04-", os.path.expanduser("~") + "/"}:
+                    str(course), f"{tempfile.gettempdir()}/{JOB_PREFIX}", os.path.expanduser("~") + "/"}:
         assert private not in text, f"{private} in {message}"

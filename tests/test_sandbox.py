@@ -413,7 +413,8 @@ def test_the_sandbox_s_folder_is_in_a_folder_only_the_grader_can_enter():
 
 def test_job_folders_that_a_killed_grader_left_behind_are_removed(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    left, recent = tmp_path / "ex04-grading" / "ex04-job-left", tmp_path / "ex04-grading" / "ex04-job-recent"
+    folder = tmp_path / sandbox.GRADER_FOLDER_NAME
+    left, recent = folder / f"{sandbox.JOB_PREFIX}left", folder / f"{sandbox.JOB_PREFIX}recent"
     for folder in (left, recent):
         (folder / "lib").mkdir(parents=True)
     os.utime(left, (time.time() - 2 * sandbox.STALE_JOB_SECONDS,) * 2)

@@ -69,7 +69,7 @@ def _write(path, data, mode):
     os.chmod(path, mode)  # os.open's mode is filtered through the umask
 
 
-def make_certificates(folder, course="ex04", days=VALID_DAYS, now=None):
+def make_certificates(folder, course="grading", days=VALID_DAYS, now=None):
     """Make a course CA in ``folder`` and sign a key pair for each role of :data:`ROLES` with it.
 
     Parameters

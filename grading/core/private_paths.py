@@ -5,8 +5,8 @@ sandbox names the folders bound into it (the venv's site-packages, the job's fol
 interpreter names its own prefix (in the instructor's home, say), and an exception raised on the
 trusted side may name the course folder. A result holds whatever the student's code put into an
 exception message, and results reach Formgrader and the feedback. :func:`scrub_result` replaces
-each such path in a result with a neutral placeholder (a job's folder: ``ex04-*`` in the
-grader's folder or the temporary folder):
+each such path in a result with a neutral placeholder (a job's folder: any folder in the
+grader's folder, or one named like a job's in the temporary folder):
 
 =====================================  ================================
 the venv's and the system's packages   ``<python>/site-packages``
@@ -79,10 +79,12 @@ def private_paths(*roots):
 
 
 def _pattern(pairs):
-    from grading.core.sandbox import grader_folder_path
+    from grading.core.sandbox import JOB_PREFIX, grader_folder_path
 
-    folders = _variants(tempfile.gettempdir()) | _variants(grader_folder_path())
-    jobs = "|".join(re.escape(variant) + r"/ex04-[\w.-]+" for variant in sorted(folders, key=len, reverse=True))
+    # The grader's folder holds nothing but jobs' folders; the shared temporary folder holds anything.
+    children = {variant: r"[\w.-]+" for variant in _variants(grader_folder_path())}
+    children.update({variant: re.escape(JOB_PREFIX) + r"[\w.-]*" for variant in _variants(tempfile.gettempdir())})
+    jobs = "|".join(re.escape(variant) + "/" + children[variant] for variant in sorted(children, key=len, reverse=True))
     paths = "|".join(re.escape(path) for path, _ in pairs)
     return re.compile(rf"(?:(?P<job>{jobs})|(?P<path>{paths}))(?!{_NAME})")
 

@@ -120,14 +120,20 @@ class SandboxUnavailable(MachineFailure):
     """bubblewrap is missing or cannot create a sandbox here."""
 
 
+#: The grader's folder in the grading account's cache folder: it holds nothing but jobs' folders.
+GRADER_FOLDER_NAME = "course-grading"
+#: How a job's folder is named: this and a random part.
+JOB_PREFIX = "grading-job-"
+
+
 def grader_folder_path():
-    """Where the sessions' folders are made: ``ex04-grading`` in the grading account's cache folder.
+    """Where the sessions' folders are made: :data:`GRADER_FOLDER_NAME` in the grading account's cache folder.
 
     Not the shared temporary folder, where any account can fill the disk or plant a folder. (The
     sandbox's own ``/tmp`` is a small tmpfs of its own either way.)
     """
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "ex04-grading"
+    return Path(cache) / GRADER_FOLDER_NAME
 
 
 def grader_folder():
@@ -157,10 +163,10 @@ STALE_JOB_SECONDS = 24 * 3600
 
 
 def remove_stale_job_folders(folder, older_than=STALE_JOB_SECONDS):
-    """Remove the ``ex04-job-*`` folders in ``folder`` that a killed grading process left behind."""
+    """Remove the job folders (:data:`JOB_PREFIX`) in ``folder`` that a killed grading process left behind."""
     now = time.time()
     try:
-        entries = [entry for entry in os.scandir(folder) if entry.name.startswith("ex04-job-")]
+        entries = [entry for entry in os.scandir(folder) if entry.name.startswith(JOB_PREFIX)]
     except OSError:
         return
     for entry in entries:
@@ -341,7 +347,7 @@ def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits
     ----------
     policy : {"numpy", "torch"}
     lib_dir : pathlib.Path
-        Host folder with ``runner.py`` (and ``grading/ex04/fixtures_torch.py``), bound read-only.
+        Host folder with ``runner.py`` (and an assignment's ``fixtures_torch.py``), bound read-only.
     uid : int, optional
         User id to run as when started as root.
     seccomp_fd : int, optional
@@ -748,8 +754,8 @@ class Session:
     prelude : list of str
         Trusted lines run first (imports).
     fixtures : list of str
-        Modules of this package the trusted side may ask for test furniture from
-        ("grading.ex04.fixtures_torch"); only these are copied into the sandbox.
+        Modules the trusted side may ask for test furniture from (an assignment's
+        ``fixtures_torch``, by module path); only these are copied into the sandbox.
     limits : Limits
     sandboxed : bool
         False only when the instructor asked for grading without a sandbox.
@@ -794,7 +800,7 @@ class Session:
         from grading.core.testing import SandboxLost
 
         try:
-            self._tmp = tempfile.mkdtemp(prefix="ex04-job-", dir=grader_folder())
+            self._tmp = tempfile.mkdtemp(prefix=JOB_PREFIX, dir=grader_folder())
             lib = Path(self._tmp) / "lib"
             lib.mkdir()
             shutil.copy(HERE / "runner.py", lib / RUNNER_NAME)

@@ -1,10 +1,10 @@
-"""``make student-bundle``: ``dist/ex04-student.zip``, the unit as students get it.
+"""``make student-bundle``: ``dist/<assignment>-student.zip``, the assignment as students get it.
 
 The bundle is the whole student environment: the release notebooks, the student-facing
 ``helpers`` package as a wheel (built from ``helpers/`` alone, so nothing of ``grading/`` can be in
 it), the exact pins of everything the notebooks need on Linux, macOS and Windows (the closure of
 :data:`STUDENT_PACKAGES` in the course lock: no nbgrader, Dask or test tools), a set-up script
-(``setup_ex04.py``, from :mod:`grading.course.student_setup`) that installs exactly those pins with
+(``setup_<assignment>.py``, from :mod:`grading.course.student_setup`) that installs exactly those pins with
 ``--no-deps`` as the course venv is installed, and a short README for students. Nothing comes
 from ``source/`` or ``notebooks/``; ``tests/test_bundle.py`` scans every file for the solutions.
 """
@@ -48,11 +48,37 @@ PLATFORMS = {
 }
 PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
 
-TOP = "ex04-student"
-SETUP_SCRIPT = "setup_ex04.py"
 #: What the bundle is made of, in this repository: its files' date is when these last changed.
 INPUTS = ["release", "helpers", "requirements.txt", "pyproject.toml", "grading/course/bundle.py",
           "grading/course/student_setup.py"]
+
+
+#: Counts of notebooks as the student README spells them; larger ones stay digits.
+NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                "twelve"]
+
+
+def bundle_folder(assignment):
+    """The folder that the bundle unpacks to."""
+    return f"{assignment}-student"
+
+
+def setup_script(assignment):
+    """The name of the set-up script in the bundle (:mod:`grading.course.student_setup` reads it back)."""
+    return f"setup_{assignment}.py"
+
+
+def wheel_pattern(pyproject=ROOT / "pyproject.toml"):
+    """The file name pattern of the ``helpers`` wheel: its distribution name from ``pyproject.toml``."""
+    import tomllib
+
+    name = tomllib.loads(Path(pyproject).read_text())["project"]["name"]
+    return f"{re.sub(r'[-_.]+', '_', name)}-*.whl"  # a wheel's file name writes the name this way
+
+
+def number_word(count):
+    """``count`` as a word for the README ("six"), or as digits when large."""
+    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else str(count)
 
 
 def _normalise(name):
@@ -199,43 +225,50 @@ def _zip_entry(name, seconds):
     return info
 
 
-def build_wheel(out_dir, seconds):
+def build_wheel(out_dir, seconds, assignment):
     """The ``helpers`` wheel, built from a copy holding only ``helpers/`` and the project file."""
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "src"
         shutil.copytree(ROOT / "helpers", tree / "helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
-        (tree / "README.md").write_text("The student-facing package of the ex04 course unit.\n")
+        (tree / "README.md").write_text(f"The student-facing package of the {assignment} course unit.\n")
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(seconds))  # reproducible timestamps in the wheel
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                         "-w", str(out_dir), str(tree)], check=True, env=env, cwd=scratch)
-    wheels = sorted(out_dir.glob("ex04_helpers-*.whl"))
+    wheels = sorted(out_dir.glob(wheel_pattern()))
     if len(wheels) != 1:
         raise RuntimeError(f"expected one helpers wheel, found {wheels}")
     return wheels[0]
 
 
-def student_readme(notebooks, python):
-    listed = ", ".join(f"`{name}`" for name in notebooks)
-    return f"""# ex04 · Convolutional neural networks: the student version
+def student_readme(assignment, notebooks, python, title=""):
+    """The bundle's README: set-up, work and hand-in of ``assignment``'s ``notebooks`` (their names).
 
-Six notebooks ({listed}) in the folder `ex04/`. You need Python {python} or newer.
+    ``title`` (what the assignment is about) follows the assignment's name in the heading.
+    """
+    heading = f"{assignment} · {title}" if title else assignment
+    listed = ", ".join(f"`{name}`" for name in notebooks)
+    count = number_word(len(notebooks))
+    script = setup_script(assignment)
+    return f"""# {heading}: the student version
+
+{count.capitalize()} notebooks ({listed}) in the folder `{assignment}/`. You need Python {python} or newer.
 
 ## Set up once, then open the notebooks
 
 Linux and macOS, in this folder:
 
 ```bash
-python3 {SETUP_SCRIPT}
-.venv/bin/jupyter lab ex04
+python3 {script}
+.venv/bin/jupyter lab {assignment}
 ```
 
 Windows (PowerShell or the command prompt), in this folder:
 
 ```
-py {SETUP_SCRIPT}
-.venv\\Scripts\\jupyter lab ex04
+py {script}
+.venv\\Scripts\\jupyter lab {assignment}
 ```
 
 The first command takes a few minutes; later, only the second is needed. It makes a virtual
@@ -250,49 +283,73 @@ Run each notebook from top to bottom. Cells that say `YOUR CODE HERE` are yours;
 each task checks your work and says what is wrong if it is not right yet. Cells with
 *YOUR ANSWER HERE* are written answers. Keep solution cells to definitions: when your work is
 graded, each solution cell gets 5 seconds to run (to define its functions), alone, where only NumPy
-(and, in notebook 06, PyTorch) can be imported; a solution cell that runs longer, crashes or exits
+(and, where a task is about PyTorch, PyTorch) can be imported; a solution cell that runs longer, crashes or exits
 Python is skipped: the tasks it defines score 0, the others are graded as usual.
 
 ## Hand in
 
-The six `.ipynb` files of `ex04/`, under their names, saved (File → Save) after a last
+The {count} `.ipynb` files of `{assignment}/`, under their names, saved (File → Save) after a last
 *Kernel → Restart Kernel and Run All Cells*:
 
-* **Moodle** (or another LMS): upload the six files to the assignment, or one zip of them.
-* **JupyterHub with nbgrader**: in the *Assignments* tab, *Submit* next to ex04.
+* **Moodle** (or another LMS): upload the {count} files to the assignment, or one zip of them.
+* **JupyterHub with nbgrader**: in the *Assignments* tab, *Submit* next to {assignment}.
 
 Do not rename the files or copy cells between notebooks: each answer is found by its cell. A
 file over 25 MB is not graded; clear large outputs first (*Edit → Clear Outputs of All Cells*).
 """
 
 
-def build(out=ROOT / "dist" / "ex04-student.zip", assignment="ex04"):
-    """Write the bundle; returns its path."""
+def build(assignment, out=None, title=""):
+    """Write the bundle of ``assignment`` (its notebooks in ``release/<assignment>/``); returns its path.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment's name.
+    out : path-like, optional
+        The zip to write; ``dist/<assignment>-student.zip`` by default.
+    title : str
+        What the assignment is about, for the heading of the students' README.
+    """
     release = ROOT / "release" / assignment
     notebooks = sorted(release.glob("*.ipynb"))
     if not notebooks:
         raise SystemExit(f"no notebooks in {release}: run make assignment first")
-    out = Path(out)
+    out = Path(out) if out else ROOT / "dist" / f"{bundle_folder(assignment)}.zip"
     out.parent.mkdir(parents=True, exist_ok=True)
     seconds = bundle_time()
     with tempfile.TemporaryDirectory() as scratch:
-        wheel = build_wheel(Path(scratch) / "wheels", seconds)
+        wheel = build_wheel(Path(scratch) / "wheels", seconds, assignment)
         files = {f"{assignment}/{path.name}": path.read_bytes() for path in notebooks}
         files[f"wheels/{wheel.name}"] = wheel.read_bytes()
         pins = student_requirements()
         python = minimum_python(_normalise(line.split("==")[0]) for line in pins)
+        script = setup_script(assignment)
         files["requirements.txt"] = ("# Exact versions of everything the notebooks need, installed with --no-deps\n"
-                                     f"# by {SETUP_SCRIPT} (see README.md). Needs Python {python} or newer.\n"
+                                     f"# by {script} (see README.md). Needs Python {python} or newer.\n"
                                      + "\n".join(pins) + "\n").encode()
-        files[SETUP_SCRIPT] = (ROOT / "grading" / "course" / "student_setup.py").read_bytes()
-        files["README.md"] = student_readme([p.stem for p in notebooks], python).encode()
+        files[script] = (ROOT / "grading" / "course" / "student_setup.py").read_bytes()
+        files["README.md"] = student_readme(assignment, [p.stem for p in notebooks], python, title).encode()
         temporary = out.with_suffix(".zip.tmp")
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in sorted(files):
-                archive.writestr(_zip_entry(f"{TOP}/{name}", seconds), files[name])
+                archive.writestr(_zip_entry(f"{bundle_folder(assignment)}/{name}", seconds), files[name])
         os.replace(temporary, out)
     return out
 
 
+def main(argv=None):
+    """``python -m grading.course.bundle ASSIGNMENT``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m grading.course.bundle",
+                                     description="write dist/<assignment>-student.zip, what students get")
+    parser.add_argument("assignment", help="the assignment's name (its notebooks are in release/<assignment>/)")
+    parser.add_argument("--title", default="", help="what the assignment is about, for the students' README")
+    args = parser.parse_args(argv)
+    print(f"wrote {build(args.assignment, title=args.title).relative_to(ROOT)}")
+    return 0
+
+
 if __name__ == "__main__":
-    print(f"wrote {build().relative_to(ROOT)}")
+    sys.exit(main())

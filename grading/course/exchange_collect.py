@@ -6,7 +6,7 @@ with ``shutil.copytree``: it follows a symlink (a "submission" that points at th
 submission under whatever student id its name carries, only warning when another account owns
 it ("cheating attempt?"). :class:`SafeExchangeCollect` is nbgrader's collect plugin in this
 course (``c.ExchangeFactory.collect`` in ``nbgrader_config.py``), so the README's
-``nbgrader collect ex04`` and Formgrader's button both go through it. It files a student's
+``nbgrader collect <assignment>`` and Formgrader's button both go through it. It files a student's
 newest submission that passes every check, and sets aside, with a ``NOT GRADED:`` line each:
 
 * an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a student id (:mod:`grading.course.student_ids`);

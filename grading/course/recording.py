@@ -64,7 +64,7 @@ def register_assignment(root, assignment, db_url, out=None):
     root = Path(root)
     if assignment_known(db_url, assignment):
         return False
-    with tempfile.TemporaryDirectory(prefix="ex04-register-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="gradebook-register-") as scratch:
         done = subprocess.run(nbgrader_command("generate_assignment", assignment, f"--CourseDirectory.release_directory={scratch}",
                                                "--log-level=WARN"), cwd=root, capture_output=True, text=True)
         if done.returncode != 0 or not assignment_known(db_url, assignment):

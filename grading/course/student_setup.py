@@ -1,12 +1,12 @@
-"""Set up the ex04 notebooks in this folder: ``python3 setup_ex04.py`` (Windows: ``py setup_ex04.py``).
+"""Set up an assignment's notebooks in this folder: ``python3 setup_<assignment>.py`` (Windows: ``py ...``).
 
 Makes a virtual environment in ``.venv`` and installs exactly the versions in ``requirements.txt``
 and nothing else (``pip --no-deps``: the list is complete), then the course package from
 ``wheels/``. Running it again finishes a set-up that stopped half-way. Afterwards, open the
-notebooks with ``.venv/bin/jupyter lab ex04`` (Windows: ``.venv\\Scripts\\jupyter lab ex04``).
+notebooks with ``.venv/bin/jupyter lab <assignment>`` (Windows: ``.venv\\Scripts\\jupyter lab <assignment>``).
 
 (In the course repository this is ``grading/course/student_setup.py``; ``make student-bundle`` copies
-it into the bundle.)
+it into the bundle as ``setup_<assignment>.py``, the name from which it reads the assignment.)
 """
 
 import os
@@ -19,6 +19,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
+#: The assignment whose notebooks are in this folder (``setup_<assignment>.py``, as the bundle names this script).
+ASSIGNMENT = Path(__file__).stem.removeprefix("setup_")
 #: PyTorch's CPU-only builds; PyPI's Linux build of PyTorch is the CUDA one (several GB).
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: JupyterLab's "Would you like to get notified about official Jupyter news?" pop-up.
@@ -72,9 +74,9 @@ def imports(python, module):
 
 def main():
     requirements = HERE / "requirements.txt"
-    wheels = sorted((HERE / "wheels").glob("ex04_helpers-*.whl"))
+    wheels = sorted((HERE / "wheels").glob("*.whl"))  # the bundle holds one: the course package
     if not requirements.is_file() or len(wheels) != 1:
-        sys.exit(f"{HERE} is not the unpacked ex04 bundle (requirements.txt and wheels/ are missing).")
+        sys.exit(f"{HERE} is not the unpacked {ASSIGNMENT} bundle (requirements.txt and wheels/ are missing).")
     needed = required_python(requirements.read_text())
     if sys.version_info[:len(needed)] < needed:
         sys.exit(f"Python {'.'.join(map(str, needed))} or newer is needed; this is {sys.version.split()[0]} "
@@ -98,7 +100,7 @@ def main():
     run([python, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL[0], "--display-name", KERNEL[1]],
         quiet=True)
     lab = Path(".venv", "Scripts", "jupyter") if os.name == "nt" else Path(".venv", "bin", "jupyter")
-    print(f"\nDone. Open the notebooks with:  {lab} lab ex04")
+    print(f"\nDone. Open the notebooks with:  {lab} lab {ASSIGNMENT}")
 
 
 if __name__ == "__main__":
