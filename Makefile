@@ -19,7 +19,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde dask-certs feedback feedback-zip grades benchmark clean distclean browser-tools
+.PHONY: sandbox-tools help venv lab instructor test test-fast nbval assignment student-bundle release-zip solutions-html collect autograde dask-certs feedback feedback-zip grades report similarity benchmark clean distclean browser-tools
 
 help:
 	@echo "make lab         set up .venv (first time: a few minutes) and open the course in JupyterLab"
@@ -34,6 +34,8 @@ help:
 	@echo "make feedback    write HTML feedback to feedback/ for every student whose feedback changed (FORCE=1: all)"
 	@echo "make grades      export grades.csv and grades-moodle.csv (Moodle's grading worksheet); says what is provisional"
 	@echo "make feedback-zip  feedback-moodle.zip: the feedback files for Moodle's \"Upload multiple feedback files in a zip\""
+	@echo "make report      reports/$(ASSIGNMENT)/class.html and items.csv: per test, what the class got right and wrong"
+	@echo "make similarity  reports/$(ASSIGNMENT)/similarity.html and .csv: pairs of students with alike solution code"
 	@echo "make benchmark   print import and notebook run times, CNN training, and grading speed (1 and 2 workers)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
@@ -164,6 +166,14 @@ grades: venv
 	$(NBGRADER) export --to grades.csv --log-level=WARN
 	@echo "wrote grades.csv"
 	$(BIN)/python -m grading moodle-grades $(ASSIGNMENT)
+
+# Item analysis of the class, from the gradebook and the cached results (grades nothing again).
+report: venv
+	$(BIN)/python -m grading report $(ASSIGNMENT)
+
+# Pairs of students whose solution code is alike (copydetect's fingerprints): a reason to look, not a verdict.
+similarity: venv
+	$(BIN)/python -m grading similarity $(ASSIGNMENT)
 
 # The grading benchmark's class of 100 takes about 45 minutes on 2 cores (CLASS_SIZE=20 for a quick look).
 CLASS_SIZE ?= 100
