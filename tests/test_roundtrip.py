@@ -517,3 +517,28 @@ def test_a_student_nbgrader_cannot_record_is_named_and_keeps_the_earlier_record(
     assert run.returncode == 0 and "FAILED" not in run.stdout, run.stdout[-3000:]
     assert {path.name for path in folder.glob("*.ipynb")} == set(before)
     test_every_graded_cell_scores_exactly_as_expected(course)
+
+
+def test_make_report_and_make_similarity_work_on_the_round_trips_class(course):
+    """Both read what the round trip wrote (the gradebook, .grading/, submitted/); tests/course/ checks their numbers."""
+    root = course["root"]
+    for command in ("report", "similarity"):
+        run = subprocess.run([sys.executable, "-m", "grading", command, ASSIGNMENT], cwd=root, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    folder = root / "reports" / ASSIGNMENT
+    with open(folder / "items.csv", newline="") as handle:
+        items = list(csv.DictReader(handle))
+    test_cells = {(name, gid) for name in notebook_names()
+                  for gid in autograded_test_cells(read(root / "source" / ASSIGNMENT / f"{name}.ipynb"))}
+    assert {(row["notebook"], row["grade_id"]) for row in items} == test_cells
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        submissions = len(gb.assignment_submissions(ASSIGNMENT))
+    assert submissions >= len(course["expected"]) - 1 and {row["students"] for row in items} == {str(submissions)}
+    with open(folder / "similarity.csv", newline="") as handle:
+        pairs = {frozenset((row["student_a"], row["student_b"])): float(row["similarity"])
+                 for row in csv.DictReader(handle) if row["notebook"] == "01_convolutions" and row["grade_id"] == "all"}
+    # Both typed in the instructor's answers; an untouched notebook is the template, which is taken out.
+    assert pairs[frozenset({"instructor", "deleted_tests"})] == 1.0 and pairs[frozenset({"instructor", "untouched"})] == 0
+    for page in ("class.html", "similarity.html"):
+        assert remote_resources(BeautifulSoup((folder / page).read_text(), "html.parser")) == [], page

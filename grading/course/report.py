@@ -360,9 +360,9 @@ def _item_rows(items, students, total):
     for item in items:
         stats = item_statistics(item, students, total)
         failures = ranked_failures(item)[:FAILURES_SHOWN]
-        shown = "<br>".join(
-            (f"<span class='named'>{html.escape(cause)}</span>" if named else html.escape(cause))
-            + f": {count} ({_percent(count / max(len(students), 1))})" for named, cause, count in failures)
+        shown = "".join(
+            "<div>• " + (f"<span class='named'>{html.escape(cause)}</span>" if named else html.escape(cause))
+            + f": {count} ({_percent(count / max(len(students), 1))})</div>" for named, cause, count in failures)
         discrimination = "" if stats["discrimination"] is None else f"{stats['discrimination']:.2f}"
         rows.append(f"<tr><td>{html.escape(item.grade_id)}</td><td class='n'>{item.points:g}</td>"
                     f"<td class='n'>{stats['mean_points']:.2f}</td><td class='n'>{_percent(stats['full_marks_rate'])}</td>"

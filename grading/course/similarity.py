@@ -283,7 +283,7 @@ def _histogram_figure(results):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     columns = min(len(results), 3)
     rows = -(-len(results) // columns)
@@ -292,10 +292,14 @@ def _histogram_figure(results):
         axis.set_visible(False)
     for axis, result in zip(axes.flat, results):
         values = [pair[0] for pair in ranked_pairs(result, NOTEBOOK_WIDE)]
-        axis.hist(values, bins=np.linspace(0, 1, 21), color="#4c72b0", edgecolor="white")
-        # A log scale: a few similar pairs among thousands must still show as a bar.
-        axis.set_yscale("log", nonpositive="mask")
-        axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        counts, edges = np.histogram(values, bins=np.linspace(0, 1, 21))
+        # A log scale, bars from 0.5: one similar pair among thousands must still show as a bar.
+        axis.bar(edges[:-1], np.where(counts > 0, counts - 0.5, 0), width=np.diff(edges), bottom=0.5, align="edge",
+                 color="#4c72b0", edgecolor="white")
+        axis.set_yscale("log")
+        axis.set_ylim(0.5, max(2.0, counts.max() * 1.5) if len(counts) else 2.0)
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}" if value >= 1 else ""))
+        axis.yaxis.set_minor_formatter(NullFormatter())
         axis.set_title(result.notebook, fontsize=9)
         axis.set_xlabel("similarity", fontsize=8)
         axis.tick_params(labelsize=7)
