@@ -333,12 +333,12 @@ def look_first(results, total):
         notes.append(f"<span class='named'>{_percent(students / count)} of the class: {html.escape(cause)}</span> "
                      f"({html.escape(item.notebook)}, {html.escape(item.grade_id)})")
     tests = [item for item in results.items if not item.written]
-    hardest = sorted(tests, key=lambda item: (item_statistics(item, results.students, total)["mean_points"]
-                                              / (item.points or 1), item.notebook, item.grade_id))[:3]
+    share = {id(item): item_statistics(item, results.students, total)["mean_points"] / (item.points or 1)
+             for item in tests}
+    hardest = sorted(tests, key=lambda item: (share[id(item)], item.notebook, item.grade_id))[:3]
     if hardest:
         notes.append("Hardest tests (lowest mean share of points): " + ", ".join(
-            f"{html.escape(item.grade_id)} ({_percent(np.mean([item.scores[s] for s in results.students]) / (item.points or 1))})"
-            for item in hardest))
+            f"{html.escape(item.grade_id)} ({_percent(share[id(item)])})" for item in hardest))
     doubtful = []
     for item in tests:
         value = item_statistics(item, results.students, total)["discrimination"]
@@ -365,7 +365,8 @@ def _item_rows(items, students, total):
             + f": {count} ({_percent(count / max(len(students), 1))})</div>" for named, cause, count in failures)
         discrimination = "" if stats["discrimination"] is None else f"{stats['discrimination']:.2f}"
         rows.append(f"<tr><td>{html.escape(item.grade_id)}</td><td class='n'>{item.points:g}</td>"
-                    f"<td class='n'>{stats['mean_points']:.2f}</td><td class='n'>{_percent(stats['full_marks_rate'])}</td>"
+                    f"<td class='n'>{stats['mean_points']:.2f}</td>"
+                    f"<td class='n'>{_percent(stats['full_marks_rate'])}</td>"
                     f"<td class='n'>{_percent(stats['zero_rate'])}</td><td class='n'>{discrimination}</td>"
                     f"<td>{shown}</td></tr>")
     return rows
@@ -377,7 +378,8 @@ def _written_rows(items, students):
         graded = [item.scores[s] for s in students if s not in item.waiting]
         mean = f"{np.mean(graded):.2f}" if graded else ""
         rows.append(f"<tr><td>{html.escape(item.grade_id)}</td><td class='n'>{item.points:g}</td>"
-                    f"<td class='n'>{len(item.waiting)}</td><td class='n'>{len(graded)}</td><td class='n'>{mean}</td></tr>")
+                    f"<td class='n'>{len(item.waiting)}</td><td class='n'>{len(graded)}</td>"
+                    f"<td class='n'>{mean}</td></tr>")
     return rows
 
 
@@ -410,8 +412,8 @@ def not_graded_section(results):
     if not results.not_graded and not results.missing_results:
         return "\n".join(parts + ["<p>Every file handed in was graded.</p>"])
     if results.not_graded:
-        parts.append("<p>From each student's NOT_GRADED.txt (written by make autograde, copied into their feedback):</p>"
-                     "<table><tr><th>student</th><th>why</th></tr>")
+        parts.append("<p>From each student's NOT_GRADED.txt (written by make autograde, copied into their "
+                     "feedback):</p><table><tr><th>student</th><th>why</th></tr>")
         parts += [f"<tr><td>{html.escape(student)}</td><td>{'<br>'.join(html.escape(line) for line in lines)}</td></tr>"
                   for student, lines in sorted(results.not_graded.items())]
         parts.append("</table>")

@@ -43,7 +43,7 @@ def _notebook_wide(rows):
 def test_the_disguised_copy_ranks_first_and_clearly_above_the_independent_solution(crafted):
     ranked = _notebook_wide(crafted["rows"])
     assert ranked[0][1] == {"honest", "disguised"}, ranked[:3]
-    scores = dict((pair, value) for value, pair in ranked)
+    scores = {pair: value for value, pair in ranked}
     copied, independent = scores[frozenset({"honest", "disguised"})], scores[frozenset({"honest", "independent"})]
     assert copied >= 0.8 and copied - independent >= 0.5, (copied, independent)
     # The cell with most code on its own: the copy stands out there too.
