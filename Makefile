@@ -6,6 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSIGNMENT := ex04
+# ASSIGNMENTS=DIR: a folder of assignment packages besides grading/ (README: "Adding an assignment"),
+# exported so that every command and the nbgrader it starts find them.
+ASSIGNMENTS ?=
+ifneq ($(strip $(ASSIGNMENTS)),)
+export GRADING_ASSIGNMENTS_PATH := $(abspath $(ASSIGNMENTS))$(if $(GRADING_ASSIGNMENTS_PATH),:$(GRADING_ASSIGNMENTS_PATH))
+endif
 # What the assignment is about: the heading of the students' README in the bundle.
 ASSIGNMENT_TITLE := Convolutional neural networks
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)

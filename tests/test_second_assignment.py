@@ -142,3 +142,16 @@ def test_the_engine_never_names_the_assignment():
               for path in [*sorted((ROOT / "grading").rglob("*")), ROOT / "nbgrader_config.py", ROOT / "Makefile"]
               if path.is_file() and path.suffix != ".pyc" and pattern.search(path.read_text(errors="replace"))]
     assert not naming
+
+
+def test_make_hands_the_folder_of_assignments_to_every_command():
+    """``make ... ASSIGNMENTS=DIR`` (README) exports the folder, as an absolute path, before any earlier one."""
+    show = "show-assignments-path: ; @echo \"$$GRADING_ASSIGNMENTS_PATH\""
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS")}
+    for earlier, expected in [(None, str(PACKAGES)), ("/elsewhere", f"{PACKAGES}:/elsewhere")]:
+        env.pop("GRADING_ASSIGNMENTS_PATH", None)
+        if earlier:
+            env["GRADING_ASSIGNMENTS_PATH"] = earlier
+        run = subprocess.run(["make", "-s", "--eval", show, "show-assignments-path", "ASSIGNMENTS=tests/assignments"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert (run.returncode, run.stdout.strip()) == (0, expected), run.stderr
