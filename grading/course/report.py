@@ -49,7 +49,9 @@ def failure_cause(message, kind):
     first line, with numbers replaced by ``#`` and quoted text by ``'…'`` (positions, values and
     names differ between students; the cause does not). An empty message gives the result's kind.
     """
-    message = message or ""
+    from grading.course.text_safety import replace_unstorable
+
+    message = replace_unstorable(message or "")  # a lone surrogate from a student's text cannot be written
     for pattern in _NAMED_PATTERNS:
         found = pattern.search(message)
         if found:

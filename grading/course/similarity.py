@@ -188,6 +188,8 @@ def class_code(root, assignment, notebook, students):
     unread : dict
         student -> why their notebook could not be read (a missing notebook is not listed).
     """
+    from grading.course.text_safety import replace_unstorable
+
     root = Path(root)
     grade_ids = list(solution_code_cells(_read(root / "source" / assignment / f"{notebook}.ipynb")))
     release = root / "release" / assignment / f"{notebook}.ipynb"
@@ -203,7 +205,8 @@ def class_code(root, assignment, notebook, students):
         except Exception as error:  # any unreadable file: named, never fatal
             unread[student] = f"{type(error).__name__}: {error}"[:200]
             continue
-        code[student] = {gid: cells.get(gid, "") for gid in grade_ids}
+        # Lone surrogates and NULs (a notebook's JSON can hold them) can be neither hashed nor written.
+        code[student] = {gid: replace_unstorable(cells.get(gid, "")) for gid in grade_ids}
     return grade_ids, templates, code, unread
 
 

@@ -5,15 +5,15 @@
   statements reordered (a copy made to hide);
 * ``independent``: a correct solution written from scratch, in another way (a comment of its
   holds markup that a page must show as text);
-* ``partial``: ``output_size`` only, written alone; the other cells as handed out;
+* ``partial``: ``output_size`` only, written alone (with a lone surrogate in a comment); the other cells
+  as handed out;
 * ``blank`` and ``blank_too``: the notebook as handed out.
 """
 
+import json
 import shutil
 import sys
 from pathlib import Path
-
-import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -134,6 +134,7 @@ INDEPENDENT = {
 
 PARTIAL = {"output_size": '''def output_size(n, k, stride=1, padding=0):
     """Number of output pixels along one axis."""
+    # a lone surrogate, as a notebook's JSON can hold one: \ud800
     total = n + 2 * padding - k
     return total // stride + 1
 '''}
@@ -152,6 +153,11 @@ def _filled(answers):
     return nb
 
 
+def write_escaped(nb, path):
+    """Write a notebook as JupyterLab keeps text it cannot encode in UTF-8: as JSON escapes (\\ud800)."""
+    Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=True), encoding="ascii")
+
+
 def write_class(root, students=STUDENTS):
     """source/, release/ and submitted/ of a course with only :data:`NOTEBOOK`; returns ``root``."""
     root = Path(root)
@@ -161,5 +167,5 @@ def write_class(root, students=STUDENTS):
     for student, answers in students.items():
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(_filled(answers), str(folder / f"{NOTEBOOK}.ipynb"))
+        write_escaped(_filled(answers), folder / f"{NOTEBOOK}.ipynb")
     return root

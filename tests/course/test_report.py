@@ -1,9 +1,9 @@
 """``make report`` (grading/course/report.py): item analysis of a class graded through the real round trip.
 
 The class (notebook 01_convolutions only): ``honest`` (full marks), ``unflipped`` (conv2d without
-the flip: a named mistake), ``hostile`` (output_size only; conv2d raises with markup in its
-message), ``blank`` (as handed out, plus a file that is not a notebook). ``honest`` and
-``unflipped`` write an answer that waits for manual grading. Graded by ``python -m grading
+the flip: a named mistake), ``hostile`` (output_size only, with a lone surrogate in a comment;
+conv2d raises with markup in its message), ``blank`` (as handed out, plus a file that is not a
+notebook). ``honest`` and ``unflipped`` write an answer that waits for manual grading. Graded by ``python -m grading
 autograde`` (sandbox and nbgrader), then reported by ``python -m grading report``.
 """
 
@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crafted_class import HONEST, NOTEBOOK, PARTIAL  # noqa: E402
+from crafted_class import HONEST, NOTEBOOK, PARTIAL, write_escaped  # noqa: E402
 from nbtools import ASSIGNMENT, ROOT, make_course, nbgrader, nbgrader_meta, read, remote_resources  # noqa: E402
 from offline_page import missing_tools, open_offline  # noqa: E402
 
@@ -58,6 +58,8 @@ def test_messages_that_differ_in_numbers_and_names_group_as_one_cause():
         failure_cause("output_size(7, 9) should raise ValueError, but returned -1", "failed")
     assert failure_cause("", "timeout") == (False, "timeout")
     assert failure_cause("a\nb", "failed") == (False, "a"), "only the first line: the details differ by student"
+    assert failure_cause("your code raised ValueError: not yet \ud800", "error") == \
+        (False, "your code raised ValueError: not yet \ufffd"), "a lone surrogate cannot be written to a page"
 
 
 # ------------------------------------------------------------------ a graded class (slow)
@@ -82,7 +84,7 @@ def graded(tmp_path_factory):
     for student, answers in CLASS.items():
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(_filled(release, answers), str(folder / f"{NOTEBOOK}.ipynb"))
+        write_escaped(_filled(release, answers), folder / f"{NOTEBOOK}.ipynb")
     (root / "submitted" / "blank" / ASSIGNMENT / "notes.txt").write_text("my notes\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for command in ("autograde", "report"):
