@@ -5,6 +5,7 @@ starts from an empty cache of loaded assignments, so tests do not see each other
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -56,7 +57,8 @@ def fresh_cache(monkeypatch):
 
 def test_a_package_in_a_listed_folder_loads_by_name(tmp_path, monkeypatch):
     package = _package(tmp_path / "packages", "demo_listed")
-    monkeypatch.setenv(assignments.PATH_VARIABLE, str(tmp_path / "elsewhere") + ":" + str(tmp_path / "packages"))
+    folders = [str(tmp_path / "elsewhere"), str(tmp_path / "packages")]  # the first does not exist
+    monkeypatch.setenv(assignments.PATH_VARIABLE, os.pathsep.join(folders))
     loaded = assignments.load("demo_listed")
     assert (loaded.name, loaded.package, loaded.folder) == ("demo_listed", "grading_assignments.demo_listed", package)
     assert loaded.notebooks == {"01_demo": "nb01_demo"}
@@ -64,7 +66,7 @@ def test_a_package_in_a_listed_folder_loads_by_name(tmp_path, monkeypatch):
 
 
 def test_listed_folders_come_before_the_engine_package(tmp_path, monkeypatch):
-    monkeypatch.setenv(assignments.PATH_VARIABLE, f"{tmp_path / 'a'}:{tmp_path / 'b'}")
+    monkeypatch.setenv(assignments.PATH_VARIABLE, os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")]))
     assert assignments.search_path() == [tmp_path / "a", tmp_path / "b", ROOT / "grading"]
 
 
