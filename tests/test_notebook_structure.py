@@ -71,7 +71,7 @@ def test_every_test_cell_has_points_visible_checks_and_no_grading_code(name):
 def test_every_graded_cell_has_exactly_one_trusted_test(name):
     """A graded cell without a trusted test, or a trusted test that names no cell, fails here."""
     from grading.core import assignment
-    from grading.core.testing import POLICIES
+    from grading.core.policies import POLICIES
 
     tests = assignment.load("ex04").tests(name)
     cells = set(autograded_test_cells(read(SOURCE / f"{name}.ipynb")))

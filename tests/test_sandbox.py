@@ -20,9 +20,10 @@ import pytest
 
 from grading.core import sandbox
 from grading.core.engine import grade_notebook
-from grading.core.testing import SandboxLost, Student
-from grading.core.sandbox import (ALLOWED_PACKAGES, FORBIDDEN, Limits, MachineFailure, Session, bwrap_path,
-                             grader_folder_path, seccomp_filter)
+from grading.core.errors import MachineFailure, SandboxCrashed, SandboxLost, SandboxTimedOut
+from grading.core.policies import POLICIES
+from grading.core.testing import Student
+from grading.core.sandbox import Limits, Session, bwrap_path, grader_folder_path, seccomp_filter
 from nbtools import ROOT
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (make venv installs it as root)")
@@ -56,7 +57,7 @@ def probe(names):
 
 @pytest.mark.parametrize("policy", ["numpy", "torch"])
 def test_forbidden_libraries_exist_nowhere_in_the_sandbox(policy):
-    names = list(FORBIDDEN[policy]) + ["gradebook.db", "nbgrader_config.py", "grading.py", "engine.py"]
+    names = list(POLICIES[policy].forbidden) + ["gradebook.db", "nbgrader_config.py", "grading.py", "engine.py"]
     with Session(policy, [("probe", WALK)], PRELUDE) as session:
         found = Student(session).probe(names)
     # PyTorch ships an empty stand-in named scipy for its CUTLASS code generator: no SciPy in it.
@@ -74,7 +75,7 @@ def test_only_the_policy_s_libraries_import(policy):
     with Session(policy, [("probe", code)], PRELUDE) as session:
         importable = Student(session).probe(wanted)
     assert importable == (["numpy", "torch"] if policy == "torch" else ["numpy"])
-    assert "torch" in ALLOWED_PACKAGES["torch"] and "torch" not in ALLOWED_PACKAGES["numpy"]
+    assert "torch" in POLICIES["torch"].packages and "torch" not in POLICIES["numpy"].packages
 
 
 def test_no_network():
@@ -149,19 +150,18 @@ def test_memory_processes_output_and_time_are_limited():
         time.sleep(0.2)
         assert len(session.output) == 1000
     started = time.monotonic()
-    with pytest.raises(SandboxLost) as lost:
+    with pytest.raises(SandboxTimedOut):
         run("import signal\ndef probe():\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    while True:\n        pass",
             seconds=2)
-    assert lost.value.type == "TimedOut" and time.monotonic() - started < 10
+    assert time.monotonic() - started < 10
 
 
 def test_a_crash_is_reported_not_raised_through():
-    with pytest.raises(SandboxLost) as lost:
+    with pytest.raises(SandboxCrashed) as lost:
         run("import os\ndef probe():\n    os._exit(3)")
     assert "exit status 3" in lost.value.message
-    with pytest.raises(SandboxLost) as lost:
+    with pytest.raises(SandboxCrashed):
         run("import ctypes\ndef probe():\n    return ctypes.string_at(0)")
-    assert lost.value.type == "Crashed"
 
 
 def test_a_cell_that_ends_the_set_up_is_named_with_how_it_ended():
@@ -439,13 +439,13 @@ def policies(bwrap_pid):
 STALL = """
 import os, sys, time
 _runner = sys.modules['__main__']
-def _fork_test(dispatcher, request, channel_in, channel_out):
+def _fork_test(dispatcher, request):
     for _ in range(12):
         if os.fork() == 0:
             while True:
                 pass
     time.sleep(3600)
-_runner._fork_test = _fork_test
+_runner.HANDLERS[_runner.Op.FORK] = _fork_test
 """
 
 
@@ -475,17 +475,18 @@ def test_the_guard_watches_while_a_test_s_copy_starts():
 FORGE = """
 import os, sys
 _runner = sys.modules['__main__']
-def _fork_test(dispatcher, request, channel_in, channel_out):
+def _fork_test(dispatcher, request):
     x = os.fork()
     if x == 0:
         while True:
             pass
     if os.fork() == 0:
-        _runner.write_message(channel_out, {"forked": True, "pid": x})
-        _runner._answer_until_stop(dispatcher, channel_in, channel_out, child=True)
+        _runner.write_message(dispatcher.channel_out, {"forked": True, "pid": x})
+        dispatcher.is_copy = True
+        dispatcher.serve()
         os._exit(0)
     os.wait()
-_runner._fork_test = _fork_test
+_runner.HANDLERS[_runner.Op.FORK] = _fork_test
 """
 
 
@@ -607,10 +608,10 @@ def test_a_process_that_stops_reading_never_blocks_the_grader():
             try:
                 Student(session).probe("x" * 4_000_000)
             except SandboxLost as error:
-                outcome.append(error.type)
+                outcome.append(type(error))
 
         worker = threading.Thread(target=ask, daemon=True)
         worker.start()
         worker.join(15)
         assert not worker.is_alive(), "the write blocked past the deadline"
-    assert outcome == ["TimedOut"]
+    assert outcome == [SandboxTimedOut]

@@ -342,7 +342,8 @@ def check_notebook(name):
     import nbformat
 
     from grading.core import assignment
-    from grading.core.engine import PRELUDES, current_phase_at, notebook_plan
+    from grading.core.engine import current_phase_at, notebook_plan
+    from grading.core.policies import POLICIES
     from grading.core.testing import LocalConnection, Student
 
     requirements = REQUIREMENTS[name]
@@ -395,7 +396,7 @@ def check_notebook(name):
     def run(gid, cells):
         trusted = tests[gid]
         fixtures = [ex04.fixture_module(trusted.policy), *trusted.references]
-        student = Student(LocalConnection(cells, PRELUDES[trusted.policy], fixtures))
+        student = Student(LocalConnection(cells, POLICIES[trusted.policy].prelude, fixtures))
         try:
             trusted.function(student)
         except Exception as error:  # as the engine: any exception fails the test, in the phase it was raised in

@@ -26,15 +26,12 @@ import traceback
 from pathlib import Path
 
 from grading.core import assignment as assignments
-from grading.core.testing import Failed, SandboxLost, Student, StudentError, current_phase
-from grading.core.sandbox import Limits, MachineFailure, Session, killed_by
+from grading.core.errors import Failed, MachineFailure, SandboxCrashed, SandboxLost, SandboxTimedOut, StudentError
+from grading.core.policies import policy_named
+from grading.core.results import Kind, Phase, TestResult
 from grading.core.runner import ChannelError
-
-PRELUDES = {
-    "numpy": ["import numpy as np"],
-    "torch": ["import numpy as np", "import torch", "import torch.nn.functional as F", "from torch import nn",
-              "from torch.utils.data import DataLoader, TensorDataset", "device = torch.device('cpu')"],
-}
+from grading.core.sandbox import Limits, Session, killed_by
+from grading.core.testing import Student, current_phase
 
 #: Wall time for starting a test's copy of the set-up process.
 FORK_SECONDS = 10.0
@@ -175,11 +172,6 @@ def student_cells(submission_path, solution_ids):
     return [(gid, found.get(gid, "")) for gid in solution_ids], problems
 
 
-def _failure(kind, message, phase=None):
-    where, check = phase or ("hidden", "")
-    return {"passed": False, "kind": kind, "phase": where, "check": check, "message": str(message)[:3000]}
-
-
 def start_session(policy, cells, prelude, fixtures, limits, sandboxed, uid=None, faulty=None):
     """Start a sandbox and run the student's cells in it; returns the session.
 
@@ -209,7 +201,7 @@ def start_session(policy, cells, prelude, fixtures, limits, sandboxed, uid=None,
             if session.current_cell is None:
                 raise MachineFailure(f"the sandbox failed before any solution cell ran ({error})") from None
             if not isinstance(error, SandboxLost):  # a forged or broken reply is the student's fault too
-                error = SandboxLost("Crashed", f"the student's process broke the grading protocol ({error})")
+                error = SandboxCrashed(f"the student's process broke the grading protocol ({error})")
             faulty[session.current_cell] = cell_fault(error, session.exit_status, limits, sandboxed)
             continue
         except Exception as error:
@@ -225,21 +217,23 @@ def cell_fault(error, exit_status, limits, sandboxed=True):
     does)"); ``message`` is the sandbox's own account.
     """
     signal_name = killed_by(exit_status, wrapped=sandboxed)
-    if error.type == "TimedOut":
-        kind = "timeout"
+    if isinstance(error, SandboxTimedOut):
+        kind = Kind.TIMEOUT
         what = (f"was still running after {limits.cell_seconds:g} s, the time a solution cell gets (an endless "
                 "loop, or a long computation left in it?)")
     elif exit_status is None:  # the process broke the protocol (it lives on, killed), or stopped answering
-        kind, what = "crashed", str(error.message).replace("the student's process ", "", 1)[:300]
+        kind, what = Kind.CRASHED, str(error.message).replace("the student's process ", "", 1)[:300]
     elif signal_name:
-        kind, what = "crashed", f"got the process killed by {signal_name}"
+        kind, what = Kind.CRASHED, f"got the process killed by {signal_name}"
     else:
-        kind, what = "crashed", f"ended the process (exit status {exit_status}, as os._exit({exit_status}) does)"
-    return {"kind": kind, "what": what, "message": str(error.message)[:500]}
+        kind, what = Kind.CRASHED, f"ended the process (exit status {exit_status}, as os._exit({exit_status}) does)"
+    return {"kind": kind.value, "what": what, "message": str(error.message)[:500]}
 
 
 def run_test(trusted, session, seconds, defines=None, faulty=None):
     """Run one trusted test in a fresh copy of the session's set-up; never raises for the student's faults.
+
+    Returns a :class:`grading.core.results.TestResult`, not scored yet.
 
     ``defines`` ({grade_id: names}, see :func:`notebook_plan`) lets a failure lead with its root
     cause: a solution cell that the test depends on and that did not run to its end, or that was
@@ -252,35 +246,32 @@ def run_test(trusted, session, seconds, defines=None, faulty=None):
     try:
         session.fork(trusted.references)
     except SandboxLost as error:
-        return _failure("crashed" if error.type == "Crashed" else "timeout", error.message, ("setup", ""))
+        return TestResult.failure(error.kind, error.message, Phase.SETUP)
     session.deadline = time.monotonic() + seconds
     session.limit_text = f"{seconds:.0f} s for this test"
     student = Student(session)
     try:
         trusted.function(student)
     except Failed as error:
-        result = _failure("failed", error, current_phase_at(error))
+        result = TestResult.failure(Kind.FAILED, error, *current_phase_at(error))
     except SandboxLost as error:
-        result = _failure("crashed" if error.type == "Crashed" else "timeout", error.message,
-                          current_phase_at(error))
+        result = TestResult.failure(error.kind, error.message, *current_phase_at(error))
     except MachineFailure:
         raise
     except StudentError as error:
         message = f"your code raised {error.type}" + (f": {error.message}" if error.message else "")
         if error.type == "NotImplementedError":
             message += " (the solution cell still holds the stub: write your code there)"
-        result = _failure("error", message, current_phase_at(error))
+        result = TestResult.failure(Kind.ERROR, message, *current_phase_at(error))
     except Exception as error:  # the student's values broke a trusted comparison
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        result = _failure("error", f"your code returned something the test cannot use ({detail[:300]})",
-                          current_phase_at(error))
+        result = TestResult.failure(Kind.ERROR, f"your code returned something the test cannot use ({detail[:300]})",
+                                    *current_phase_at(error))
     else:
-        return {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
+        return TestResult.success()
     finally:
         session.end_test()
-    cause = root_cause(result["message"], student.names_used(), session.cell_errors, defines or {}, faulty)
-    if cause:
-        result["cause"] = cause
+    result.cause = root_cause(result.message, student.names_used(), session.cell_errors, defines or {}, faulty)
     return result
 
 
@@ -305,7 +296,7 @@ def test_order(tests):
 
 
 def current_phase_at(error):
-    """The phase (visible or hidden) that was current when ``error`` was raised."""
+    """(phase, check) that was current when ``error`` was raised (:func:`grading.core.testing.current_phase`)."""
     return getattr(error, "phase", None) or current_phase()
 
 
@@ -427,7 +418,7 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
     cells, problems = student_cells(submission_path, plan["solutions"])
     limits = limits or Limits()
     results, setups = {}, []
-    setup_failed = {}  # policy -> the result of a set-up that broke outside any one cell
+    setup_failed = {}  # policy -> the TestResult of a set-up that broke outside any one cell
     faulty = {}  # grade_id -> what the cell did: set aside for every later set-up of this job
     sessions = {}  # policy -> the session its tests are copies of
     try:
@@ -439,25 +430,23 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
                     sessions.pop(policy).close()
                 fixture = assignment.fixture_module(policy)
                 known = set(faulty)
-                sessions[policy] = start_session(policy, cells, PRELUDES[policy], [fixture] if fixture else [],
-                                                 limits, sandboxed, uid, faulty)
+                sessions[policy] = start_session(policy, cells, policy_named(policy).prelude,
+                                                 [fixture] if fixture else [], limits, sandboxed, uid, faulty)
                 setups.append({"policy": policy, "seconds": round(time.monotonic() - started, 3),
                                "cells_set_aside": [gid for gid in faulty if gid not in known]})
             if policy in setup_failed:
-                results[gid] = dict(setup_failed[policy], points=points, score=0.0, seconds=0.0)
+                results[gid] = setup_failed[policy].scored(points, 0.0)
                 continue
             started = time.monotonic()
             seconds = assignment.test_seconds(notebook, gid)
             result = run_test(trusted, sessions[policy], seconds, plan["defines"], faulty)
-            result.update(points=points, score=points if result["passed"] else 0.0,
-                          seconds=round(time.monotonic() - started, 3))
-            results[gid] = result
-            if result["phase"] == "setup":
-                setup_failed[policy] = {k: v for k, v in result.items() if k not in ("points", "score", "seconds")}
+            results[gid] = result.scored(points, round(time.monotonic() - started, 3))
+            if result.phase is Phase.SETUP:
+                setup_failed[policy] = result
     finally:
         for session in sessions.values():
             session.close()
-    return {"notebook": notebook, "tests": {gid: results[gid] for gid in plan["tests"]}, "problems": problems,
+    return {"notebook": notebook, "tests": {gid: results[gid].to_dict() for gid in plan["tests"]}, "problems": problems,
             "setups": setups, "faulty_cells": {gid: faulty[gid] for gid in plan["solutions"] if gid in faulty}}
 
 

@@ -185,7 +185,8 @@ def decode(data, depth=0):
         if torch is None:
             return array
         tensor = torch.from_numpy(array.copy())
-        return tensor.requires_grad_(True) if data.get("requires_grad") is True and tensor.is_floating_point() else tensor
+        wants_grad = data.get("requires_grad") is True and tensor.is_floating_point()
+        return tensor.requires_grad_(True) if wants_grad else tensor
     if tag == "__float__" and payload in ("nan", "inf", "-inf"):
         return float(payload)
     if tag == "__bigint__" and type(payload) is str and payload.lstrip("-").isdigit() and len(payload) < 5000:
@@ -274,6 +275,33 @@ def _read_exactly(stream, size):
 
 # ------------------------------------------------------------------------------ student side
 
+class Op:
+    """The requests the student side answers, by the name that crosses the channel.
+
+    Every request but :data:`STOP` has its handler in :data:`HANDLERS`; :data:`STOP` ends the
+    loop that reads requests (:meth:`Dispatcher.serve`).
+    """
+
+    #: Call a name, a handle or a fixture (``attribute``: a method of it).
+    CALL = "call"
+    #: Read an attribute of a name or a handle.
+    GETATTR = "getattr"
+    #: Keep a value in the sandbox; reply with its handle.
+    KEEP = "keep"
+    #: A name's or a handle's value as data.
+    VALUE = "value"
+    #: Put a fixture (or a kept handle) under a name of the student's namespace.
+    SWAP = "swap"
+    #: Run the solution cell at ``index`` (the set-up process only).
+    CELL = "cell"
+    #: Start a test in a copy of the set-up process (the set-up process only).
+    FORK = "fork"
+    #: End the loop: the set-up process exits, or a test's copy does.
+    STOP = "stop"
+    #: Requests that only the set-up process answers; a test's copy treats them as unknown.
+    SETUP_ONLY = frozenset({CELL, FORK})
+
+
 class Dispatcher:
     """Runs the student's cells and answers requests: the whole student side of a job.
 
@@ -282,15 +310,22 @@ class Dispatcher:
     namespace : dict
         Where the student's cells run (their ``__main__``).
     fixtures : list of modules
-        Test furniture the trusted side may ask for by name (:mod:`grading.ex04.fixtures_torch`, and the
-        references a test needs), searched in order.
+        Test furniture the trusted side may ask for by name (an assignment's fixture module, and
+        the references a test needs), searched in order.
+    cells : list of (grade_id, source)
+        The solution cells that :data:`Op.CELL` requests run, by index.
+    channel_in, channel_out : binary streams, optional
+        Where requests come from and replies go (for :meth:`serve` and :data:`Op.FORK`).
     """
 
-    def __init__(self, namespace, fixtures=()):
+    def __init__(self, namespace, fixtures=(), cells=(), channel_in=None, channel_out=None):
         self.namespace = namespace
         self.fixtures = list(fixtures or ())
+        self.cells = list(cells)
+        self.channel_in, self.channel_out = channel_in, channel_out
         self.objects = {}
         self.cell_errors = {}
+        self.is_copy = False  # a test's copy of the set-up process
 
     def _handle(self, obj):
         number = len(self.objects) + 1
@@ -357,41 +392,75 @@ class Dispatcher:
         return self.namespace[name]
 
     def answer(self, request):
-        """Carry out one request; the reply is a JSON-ready document."""
+        """Carry out one request with its handler in :data:`HANDLERS`; the reply is a JSON-ready document.
+
+        None when the handler wrote its replies itself (:data:`Op.FORK`).
+        """
         try:
             op = request.get("op")
-            if op == "call":
-                function = self.target(decode(request["target"]))
-                if request.get("attribute"):
-                    function = getattr(function, str(request["attribute"]))
-                args = self._resolve(decode(request.get("args", [])))
-                kwargs = self._resolve(decode(request.get("kwargs", {"__dict__": {}})))
-                result = function(*args, **kwargs)
-            elif op == "getattr":
-                result = getattr(self.target(decode(request["target"])), str(request["attribute"]))
-            elif op == "keep":
-                # A value that stays in the sandbox, so that the trusted side can read it back after
-                # a call and see whether the student's code changed its input.
-                value = self._resolve(decode(request["value"]))
-                result = Handle(self._handle(value), type(value).__name__)
-            elif op == "value":
-                result = self.target(decode(request["target"]))
-            elif op == "defined":
-                result = str(request["name"]) in self.namespace
-            elif op == "swap":
-                # Put a fixture under a name of the student's namespace (a reference evaluate, say),
-                # so that a test of one task does not depend on another task's function.
-                name = str(request["name"])
-                previous = self.namespace.get(name)
-                self.namespace[name] = self.target(decode(request["value"]))
-                result = Handle(self._handle(previous), type(previous).__name__) if previous is not None else None
-            else:
+            handler = HANDLERS.get(op) if isinstance(op, str) else None
+            if handler is None or (self.is_copy and op in Op.SETUP_ONLY):
                 raise ChannelError(f"unknown request {op!r}")
-            _restore_builtins()
-            return {"ok": encode(result, self._handle)}
+            return handler(self, request)
         except BaseException as error:
             _restore_builtins()
             return {"error": error_data(error)}
+
+    def serve(self):
+        """Answer requests from ``channel_in`` until :data:`Op.STOP` or the end of the channel."""
+        while True:
+            try:
+                request = read_message(self.channel_in)
+            except EOFError:
+                return
+            if request.get("op") == Op.STOP:
+                return
+            reply = self.answer(request)
+            if reply is not None:
+                write_message(self.channel_out, reply)
+
+    # -- handlers: each takes the request and returns the reply
+
+    def _ok(self, result):
+        # The student's code has run: builtins are put back before anything is encoded.
+        _restore_builtins()
+        return {"ok": encode(result, self._handle)}
+
+    def call(self, request):
+        function = self.target(decode(request["target"]))
+        if request.get("attribute"):
+            function = getattr(function, str(request["attribute"]))
+        args = self._resolve(decode(request.get("args", [])))
+        kwargs = self._resolve(decode(request.get("kwargs", {"__dict__": {}})))
+        return self._ok(function(*args, **kwargs))
+
+    def get_attribute(self, request):
+        return self._ok(getattr(self.target(decode(request["target"])), str(request["attribute"])))
+
+    def keep(self, request):
+        # A value that stays in the sandbox, so that the trusted side can read it back after a
+        # call and see whether the student's code changed its input.
+        value = self._resolve(decode(request["value"]))
+        return self._ok(Handle(self._handle(value), type(value).__name__))
+
+    def value(self, request):
+        return self._ok(self.target(decode(request["target"])))
+
+    def swap(self, request):
+        # Put a fixture under a name of the student's namespace (a reference evaluate, say), so
+        # that a test of one task does not depend on another task's function.
+        name = str(request["name"])
+        previous = self.namespace.get(name)
+        self.namespace[name] = self.target(decode(request["value"]))
+        return self._ok(Handle(self._handle(previous), type(previous).__name__) if previous is not None else None)
+
+    def cell(self, request):
+        # One solution cell at a time: the trusted side knows which one runs, and gives each its own time.
+        index = request.get("index")
+        if type(index) is not int or not 0 <= index < len(self.cells):
+            raise ChannelError(f"no solution cell {index!r}")
+        grade_id, source = self.cells[index]
+        return {"cell": index, "cell_error": self.run_cell(str(grade_id), str(source))}
 
 
 def _load_modules(sources):
@@ -408,63 +477,54 @@ def _load_modules(sources):
     return loaded
 
 
-def _fork_test(dispatcher, request, channel_in, channel_out):
+def fork_test(dispatcher, request):
     """Run one test in a copy of this process; reply with how the copy ended.
 
     The copy (the child) starts exactly where the set-up left off, gets the test's references
     (only it ever holds them), answers the test's requests and exits when told to stop. This
     process waits meanwhile, reading nothing, then reports the child's exit status, so that a
-    child that crashes is told apart from one that finished.
+    child that crashes is told apart from one that finished. Writes its replies itself.
     """
+    channel_out = dispatcher.channel_out
     sys.stdout.flush()
     sys.stderr.flush()
     try:
         pid = os.fork()
     except OSError as error:  # out of processes: the trusted side finds out whose fault that is
         write_message(channel_out, {"forked": False, "error": f"{type(error).__name__}: {error}"[:300]})
-        return
+        return None
     if pid == 0:
         try:
+            dispatcher.is_copy = True
             dispatcher.fixtures.extend(_load_modules(request.get("modules")))
             _restore_builtins()
             write_message(channel_out, {"forked": True, "pid": os.getpid()})
-            _answer_until_stop(dispatcher, channel_in, channel_out, child=True)
+            dispatcher.serve()
         finally:
             sys.stdout.flush()
             os._exit(0)
     _, status = os.waitpid(pid, 0)
     write_message(channel_out, {"child_ended": os.waitstatus_to_exitcode(status)})
+    return None
 
 
-def _answer_until_stop(dispatcher, channel_in, channel_out, child=False, cells=()):
-    while True:
-        try:
-            request = read_message(channel_in)
-        except EOFError:
-            return
-        if request.get("op") == "stop":
-            return
-        if request.get("op") == "fork" and not child:
-            _fork_test(dispatcher, request, channel_in, channel_out)
-            continue
-        if request.get("op") == "cell" and not child:
-            # One solution cell at a time: the trusted side knows which one runs, and gives each its own time.
-            index = request.get("index")
-            if type(index) is not int or not 0 <= index < len(cells):
-                write_message(channel_out, {"error": error_data(ChannelError(f"no solution cell {index!r}"))})
-                continue
-            grade_id, source = cells[index]
-            error = dispatcher.run_cell(str(grade_id), str(source))
-            write_message(channel_out, {"cell": index, "cell_error": error})
-            continue
-        write_message(channel_out, dispatcher.answer(request))
+#: The one table of requests: op -> handler(dispatcher, request) -> reply document (None: written already).
+HANDLERS = {
+    Op.CALL: Dispatcher.call,
+    Op.GETATTR: Dispatcher.get_attribute,
+    Op.KEEP: Dispatcher.keep,
+    Op.VALUE: Dispatcher.value,
+    Op.SWAP: Dispatcher.swap,
+    Op.CELL: Dispatcher.cell,
+    Op.FORK: fork_test,
+}
 
 
 def _serve(channel_in, channel_out):
     """The main loop inside the sandbox: set up, then answer until told to stop.
 
-    Requests are answered here: "cell" runs one solution cell (the set-up sends them in order),
-    and after a "fork" request a child answers the requests of one test.
+    The set-up sends the solution cells' requests (:data:`Op.CELL`) in order; after a
+    :data:`Op.FORK` request a child answers the requests of one test.
     """
     setup = read_message(channel_in)
     if setup.get("torch_threads"):
@@ -475,13 +535,13 @@ def _serve(channel_in, channel_out):
 
     fixtures = [importlib.import_module(str(name)) for name in setup.get("fixtures") or []]
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    dispatcher = Dispatcher(namespace, fixtures)
+    cells = [tuple(cell) for cell in setup.get("cells", []) if isinstance(cell, list) and len(cell) == 2]
+    dispatcher = Dispatcher(namespace, fixtures, cells, channel_in, channel_out)
     for line in setup.get("prelude", []):
         exec(line, namespace)
     # The imports are done: the trusted side asks for the student's cells, one by one, from now.
     write_message(channel_out, {"imported": True})
-    cells = [tuple(cell) for cell in setup.get("cells", []) if isinstance(cell, list) and len(cell) == 2]
-    _answer_until_stop(dispatcher, channel_in, channel_out, cells=cells)
+    dispatcher.serve()
 
 
 def main():

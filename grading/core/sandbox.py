@@ -1,16 +1,39 @@
 """The sandbox: one student-side process per session, inside bubblewrap, with limits.
 
-What the student's code sees (built from an empty root, nothing of it writable but two small
-private folders):
+What the student's code sees is built from an empty root by the mounts of :func:`sandbox_mounts`,
+in this order (later ones cover earlier ones); nothing is writable but two small private folders.
+Names in angle brackets stand for this machine's paths (:data:`DOCUMENTED_HOST`); ``/sbx/site``
+holds each package the job's policy allows (:mod:`grading.core.policies`); tests/core/test_sandbox_mounts.py
+checks that this table is :func:`mount_table` of :func:`documented_mounts`.
 
-==========================  =================================================================
-``/usr`` (``/bin``, ``/lib``)  the system, read-only; its Python packages hidden
-the Python installation      read-only, at its own path; its ``site-packages`` empty
-``/sbx/site``                 the packages the job's policy allows (NumPy; PyTorch and its
-                              pure-Python needs for the "torch" policy), read-only
-``/sbx/lib``                  this package's ``runner.py`` and ``fixtures.py``, read-only
-``/home/student``, ``/tmp``    empty, private, small (tmpfs), gone when the session ends
-==========================  =================================================================
+==========================================  =================================  ==================================
+in the sandbox                              mount                              note
+==========================================  =================================  ==================================
+/usr                                        ro-bind /usr                       the system, read-only
+/bin                                        symlink to usr/bin                 as on the host
+/lib                                        symlink to usr/lib                 as on the host
+/lib64                                      symlink to usr/lib64               as on the host
+/sbin                                       symlink to usr/sbin                as on the host
+/etc/ld.so.cache                            ro-bind /etc/ld.so.cache           the linker's cache, the time zone
+/etc/ld.so.conf                             ro-bind /etc/ld.so.conf            the linker's cache, the time zone
+/etc/localtime                              ro-bind /etc/localtime             the linker's cache, the time zone
+<system Python packages>                    tmpfs, read-only                   system Python packages: hidden
+/<up>                                       dir, 0755                          traversable
+/<up>/<python>                              ro-bind /<up>/<python>             the interpreter, at its own path
+/<up>/<python>/lib/pythonX.Y/site-packages  tmpfs, read-only                   the interpreter's packages: hidden
+/sbx                                        dir, 0755
+/sbx/site                                   dir, 0755
+/home                                       dir, 0755
+/sbx/site/<package>                         ro-bind <site-packages>/<package>  allowed by the job's policy
+/sbx/lib                                    ro-bind <job folder>/lib           the runner, the fixture modules
+/dev                                        dev
+/proc                                       proc
+/proc/keys                                  ro-bind /dev/null                  the account's keys: hidden
+/proc/key-users                             ro-bind /dev/null                  the account's keys: hidden
+/tmp                                        tmpfs, 1777, 64 MiB                private, gone with the session
+/home/student                               tmpfs, 1777, 64 MiB                the same; the working folder
+/                                           remount-ro                         nothing else writable
+==========================================  =================================  ==================================
 
 No network (a new network namespace with only a loopback that is down), no other processes
 (a new PID namespace: when the session ends every process in it is killed), no controlling
@@ -56,10 +79,11 @@ import sysconfig
 import tempfile
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from helpers.checking import FORBIDDEN_LIBRARIES
-from grading.core.runner import ChannelError, frame, write_message
+from grading.core.errors import MachineFailure, SandboxCrashed, SandboxTimedOut, SandboxUnavailable
+from grading.core.policies import policy_named
+from grading.core.runner import ChannelError, Op, frame, write_message
 
 HERE = Path(__file__).resolve().parent
 
@@ -73,23 +97,6 @@ def module_source(name):
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         raise MachineFailure(f"the trusted module {name} was not found")
     return Path(spec.origin).read_text(encoding="utf-8")
-
-#: What each policy lets the student's code import, besides the standard library.
-ALLOWED_PACKAGES = {
-    "numpy": ["numpy", "numpy.libs"],
-    "torch": ["numpy", "numpy.libs", "torch", "torch.libs", "torchgen", "typing_extensions.py", "sympy", "mpmath",
-              "networkx", "jinja2", "markupsafe", "filelock", "fsspec"],
-}
-
-#: Libraries a graded function must not use: the list the students' early warning uses
-#: (helpers.checking.FORBIDDEN_LIBRARIES, written once), plus packages that merely could do the
-#: work. None exists inside a sandbox (PyTorch only in the "torch" policy's);
-#: tests/test_sandbox.py walks the sandbox's whole file system to prove it.
-_ALSO = ("torchvision", "PIL", "numba")
-FORBIDDEN = {
-    "numpy": tuple(FORBIDDEN_LIBRARIES) + _ALSO,
-    "torch": tuple(name for name in FORBIDDEN_LIBRARIES if name != "torch") + _ALSO,
-}
 
 INSTALL_HINT = (
     "bubblewrap is not installed. On Debian or Ubuntu: sudo apt-get install bubblewrap "
@@ -106,18 +113,6 @@ FORK_ANSWER_SECONDS = 3.0
 #: Largest reply the trusted side reads (bytes), and most lists and objects in one.
 MAX_REPLY = 64 * 2**20
 MAX_CONTAINERS = 100_000
-
-
-class MachineFailure(RuntimeError):
-    """The grading machine failed, not the student's code: no sandbox or process could start.
-
-    Raised before any of the student's code ran (or, for a test's process, while the sandbox
-    held fewer processes than its limit), so the job is graded again, never given a score.
-    """
-
-
-class SandboxUnavailable(MachineFailure):
-    """bubblewrap is missing or cannot create a sandbox here."""
 
 
 #: The grader's folder in the grading account's cache folder: it holds nothing but jobs' folders.
@@ -171,7 +166,8 @@ def remove_stale_job_folders(folder, older_than=STALE_JOB_SECONDS):
         return
     for entry in entries:
         try:
-            stale = entry.is_dir(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > older_than
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            stale = entry.is_dir(follow_symlinks=False) and age > older_than
         except OSError:
             continue
         if stale:
@@ -340,20 +336,227 @@ def _keyring_call():
     return join_new_session_keyring
 
 
-def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits.processes):
+#: What a :class:`Mount` can be: bubblewrap's option of the same name.
+MOUNT_KINDS = ("ro-bind", "bind", "tmpfs", "proc", "dev", "dir", "symlink", "remount-ro")
+
+
+@dataclasses.dataclass(frozen=True)
+class Mount:
+    """One entry of a sandbox's file system, as bubblewrap makes it (:func:`bwrap_arguments`).
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`MOUNT_KINDS`.
+    target : str
+        The path inside the sandbox.
+    source : str
+        The host path bound (``ro-bind``, ``bind``), or what a ``symlink`` points to.
+    perms : str
+        Octal mode of a ``tmpfs`` or ``dir`` ("0755"); "" for bubblewrap's default.
+    size : int or None
+        Bytes a ``tmpfs`` holds.
+    read_only : bool
+        A ``tmpfs`` that is made read-only once made (empty for good: it hides what is below it).
+    note : str
+        What it is for (the module's table shows it).
+    """
+
+    kind: str
+    target: str
+    source: str = ""
+    perms: str = ""
+    size: int = None
+    read_only: bool = False
+    note: str = ""
+
+    def __post_init__(self):
+        if self.kind not in MOUNT_KINDS:
+            raise ValueError(f"unknown mount kind {self.kind!r}; one of {', '.join(MOUNT_KINDS)}")
+        if self.kind in ("ro-bind", "bind", "symlink") and not self.source:
+            raise ValueError(f"a {self.kind} mount of {self.target} needs a source")
+        if (self.perms or self.size is not None or self.read_only) and self.kind not in ("tmpfs", "dir"):
+            raise ValueError(f"perms, size and read_only are for tmpfs and dir mounts, not {self.kind}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Host:
+    """What the mounts depend on about the grading machine (:func:`this_host`).
+
+    Attributes
+    ----------
+    prefix : str
+        The Python installation (``sys.base_prefix``).
+    site : str
+        The site-packages folder that holds the grader's NumPy (the venv's).
+    version : str
+        "python3.11", say: the folder of the standard library under ``prefix/lib``.
+    system_links : tuple of (str, str or None)
+        ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` where they exist: what each links to, or None for a folder.
+    etc_files : tuple of str
+        The files of ``/etc`` that the dynamic linker and the time zone need, where they exist.
+    hidden : tuple of str
+        Folders with the system's Python packages, hidden inside the sandbox.
+    site_entries : frozenset of str
+        The entries of ``site`` that some policy allows and that exist.
+    """
+
+    prefix: str
+    site: str
+    version: str
+    system_links: tuple
+    etc_files: tuple
+    hidden: tuple
+    site_entries: frozenset
+
+
+def this_host():
+    """The :class:`Host` of this machine and interpreter."""
+    from grading.core.policies import POLICIES
+
+    site = _site_packages()
+    links = []
+    for name in ("bin", "lib", "lib64", "sbin"):
+        path = os.path.join("/", name)
+        if os.path.islink(path):
+            links.append((path, os.readlink(path)))
+        elif os.path.isdir(path):
+            links.append((path, None))
+    allowed = {name for policy in POLICIES.values() for name in policy.packages}
+    etc_files = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime")
+    return Host(prefix=str(_python_prefix()), site=str(site),
+                version=f"python{sys.version_info.major}.{sys.version_info.minor}", system_links=tuple(links),
+                etc_files=tuple(path for path in etc_files if os.path.exists(path)),
+                hidden=tuple(_hidden_python_dirs()),
+                site_entries=frozenset(name for name in allowed if (site / name).exists()))
+
+
+def sandbox_mounts(policy, lib_dir, limits=Limits(), host=None):
+    """The sandbox's file system, in the order bubblewrap makes it (later entries cover earlier ones).
+
+    Parameters
+    ----------
+    policy : str or grading.core.policies.Policy
+    lib_dir : path
+        Host folder with the runner and the fixture modules, bound read-only at ``/sbx/lib``.
+    limits : Limits
+        ``tmp_bytes`` sizes the private folders.
+    host : Host, optional
+        Default: :func:`this_host`.
+
+    Returns
+    -------
+    list of Mount
+    """
+    policy = policy_named(policy)
+    host = host or this_host()
+    prefix = host.prefix.rstrip("/")
+    mounts = [Mount("ro-bind", "/usr", "/usr", note="the system, read-only")]
+    for path, link in host.system_links:
+        if link is None:
+            mounts.append(Mount("ro-bind", path, path, note="the system, read-only"))
+        else:
+            mounts.append(Mount("symlink", path, link, note="as on the host"))
+    mounts += [Mount("ro-bind", path, path, note="the linker's cache, the time zone")
+               for path in host.etc_files]
+    mounts += [Mount("tmpfs", path, read_only=True, note="system Python packages: hidden")
+               for path in host.hidden]
+    # The interpreter finds its standard library (and libpython) from its own path; the folders
+    # above it are made traversable (bubblewrap would copy /root's 0700).
+    mounts += [Mount("dir", str(parent), perms="0755", note="traversable")
+               for parent in reversed(PurePosixPath(prefix).parents[:-1])]
+    mounts.append(Mount("ro-bind", prefix, prefix, note="the interpreter, at its own path"))
+    site_packages = f"{prefix}/lib/{host.version}/site-packages"
+    mounts.append(Mount("tmpfs", site_packages, read_only=True, note="the interpreter's packages: hidden"))
+    mounts += [Mount("dir", path, perms="0755") for path in ("/sbx", "/sbx/site", "/home")]
+    mounts += [Mount("ro-bind", f"/sbx/site/{name}", f"{host.site}/{name}", note=f"allowed by the {policy.name} policy")
+               for name in policy.packages if name in host.site_entries]
+    mounts += [Mount("ro-bind", "/sbx/lib", str(lib_dir), note="the runner, the fixture modules"),
+               Mount("dev", "/dev"), Mount("proc", "/proc"),
+               # The kernel lists the keys that the account may view (their descriptions), whoever
+               # possesses them: hidden, as Docker hides them.
+               Mount("ro-bind", "/proc/keys", "/dev/null", note="the account's keys: hidden"),
+               Mount("ro-bind", "/proc/key-users", "/dev/null", note="the account's keys: hidden"),
+               Mount("tmpfs", "/tmp", perms="1777", size=limits.tmp_bytes, note="private, gone with the session"),
+               Mount("tmpfs", "/home/student", perms="1777", size=limits.tmp_bytes,
+                     note="the same; the working folder"),
+               Mount("remount-ro", "/", note="nothing else writable")]
+    return mounts
+
+
+def mount_arguments(mount):
+    """One :class:`Mount` as bubblewrap's arguments."""
+    if mount.kind in ("ro-bind", "bind", "symlink"):
+        return [f"--{mount.kind}", mount.source, mount.target]
+    arguments = ["--perms", mount.perms] if mount.perms else []
+    if mount.size is not None:
+        arguments += ["--size", str(int(mount.size))]
+    arguments += [f"--{mount.kind}", mount.target]
+    if mount.read_only:
+        arguments += ["--remount-ro", mount.target]
+    return arguments
+
+
+def bwrap_arguments(mounts):
+    """The mounts as bubblewrap's arguments, in their order."""
+    return [argument for mount in mounts for argument in mount_arguments(mount)]
+
+
+def mount_table(mounts):
+    """The mounts as a reStructuredText table (target, mount, note): the module's docstring shows one."""
+    rows = []
+    for mount in mounts:
+        how = [f"{mount.kind} {'to ' if mount.kind == 'symlink' else ''}{mount.source}".strip(),
+               *([mount.perms] if mount.perms else []),
+               *([f"{mount.size // 2**20} MiB"] if mount.size is not None else []),
+               *(["read-only"] if mount.read_only else [])]
+        rows.append((mount.target, ", ".join(how), mount.note))
+    header = ("in the sandbox", "mount", "note")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    rule = "  ".join("=" * width for width in widths)
+
+    def line(row):
+        return "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+
+    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
+
+
+#: The host the module's table is drawn for: names in angle brackets stand for this machine's paths.
+DOCUMENTED_HOST = Host(prefix="/<up>/<python>", site="<site-packages>", version="pythonX.Y",
+                       system_links=(("/bin", "usr/bin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64"),
+                                     ("/sbin", "usr/sbin")),
+                       etc_files=("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"),
+                       hidden=("<system Python packages>",), site_entries=frozenset({"<package>"}))
+
+
+def documented_mounts():
+    """The mounts the module's table shows: every policy's, a package standing for the policy's packages."""
+    from grading.core.policies import Policy
+
+    policy = Policy(name="job's", prelude=(), packages=("<package>",), forbidden=())
+    return sandbox_mounts(policy, "<job folder>/lib", Limits(), DOCUMENTED_HOST)
+
+
+#: The environment inside the sandbox (bubblewrap itself starts with an empty one).
+SANDBOX_ENVIRONMENT = (("HOME", "/home/student"), ("TMPDIR", "/tmp"), ("PATH", "/usr/bin:/bin"),
+                       ("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONHASHSEED", "0"), ("OMP_NUM_THREADS", "1"),
+                       ("MKL_NUM_THREADS", "1"), ("OPENBLAS_NUM_THREADS", "1"), ("LANG", "C.UTF-8"))
+
+
+def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, limits=Limits()):
     """The bubblewrap command line that starts the student side of a job.
 
     Parameters
     ----------
-    policy : {"numpy", "torch"}
+    policy : str or grading.core.policies.Policy
     lib_dir : pathlib.Path
-        Host folder with ``runner.py`` (and an assignment's ``fixtures_torch.py``), bound read-only.
+        Host folder with ``runner.py`` (and the assignment's fixture modules), bound read-only.
     uid : int, optional
         User id to run as when started as root.
     seccomp_fd : int, optional
         A descriptor from which bubblewrap reads the program of :func:`seccomp_filter`.
-    processes : int
-        Most processes and threads in the sandbox.
+    limits : Limits
+        ``processes``: most processes and threads in the sandbox; ``tmp_bytes``: size of its private folders.
 
     Returns
     -------
@@ -365,8 +568,6 @@ def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits
     prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
     if prlimit is None:
         raise SandboxUnavailable("prlimit is not installed (it comes with util-linux: sudo apt-get install util-linux)")
-    prefix, site = _python_prefix(), _site_packages()
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     command = [bwrap, "--die-with-parent",
                "--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
     if seccomp_fd is not None:
@@ -374,45 +575,10 @@ def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits
     as_root = os.geteuid() == 0
     if not as_root:
         command += ["--unshare-user"]
-    for path in ("/usr",):
-        command += ["--ro-bind", path, path]
-    for link in ("bin", "lib", "lib64", "sbin"):
-        target = os.path.join("/", link)
-        if os.path.islink(target):
-            command += ["--symlink", os.readlink(target), target]
-        elif os.path.isdir(target):
-            command += ["--ro-bind", target, target]
-    for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
-        if os.path.exists(path):
-            command += ["--ro-bind", path, path]
-    for path in _hidden_python_dirs():
-        command += ["--tmpfs", path, "--remount-ro", path]
-    # At its own path: the interpreter finds its standard library (and libpython) from there.
-    # Folders above it are made traversable (bwrap would copy /root's 0700).
-    for parent in reversed(prefix.parents[:-1]):
-        command += ["--perms", "0755", "--dir", str(parent)]
-    command += ["--ro-bind", str(prefix), str(prefix)]
-    command += ["--tmpfs", f"{prefix}/lib/{version}/site-packages",
-                "--remount-ro", f"{prefix}/lib/{version}/site-packages"]
-    command += ["--perms", "0755", "--dir", "/sbx", "--perms", "0755", "--dir", "/sbx/site",
-                "--perms", "0755", "--dir", "/home"]
-    for name in ALLOWED_PACKAGES[policy]:
-        path = site / name
-        if path.exists():
-            command += ["--ro-bind", str(path), f"/sbx/site/{name}"]
-    command += ["--ro-bind", str(lib_dir), "/sbx/lib",
-                "--dev", "/dev", "--proc", "/proc",
-                # The kernel lists the keys that the account may view (their descriptions), whoever
-                # possesses them: hidden, as Docker hides them.
-                "--ro-bind", "/dev/null", "/proc/keys", "--ro-bind", "/dev/null", "/proc/key-users",
-                "--perms", "1777", "--size", str(Limits.tmp_bytes), "--tmpfs", "/tmp",
-                "--perms", "1777", "--size", str(Limits.tmp_bytes), "--tmpfs", "/home/student",
-                "--remount-ro", "/",
-                "--chdir", "/home/student", "--clearenv",
-                "--setenv", "HOME", "/home/student", "--setenv", "TMPDIR", "/tmp",
-                "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "PYTHONHASHSEED", "0",
-                "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
-                "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "LANG", "C.UTF-8"]
+    command += bwrap_arguments(sandbox_mounts(policy, lib_dir, limits))
+    command += ["--chdir", "/home/student", "--clearenv"]
+    for name, value in SANDBOX_ENVIRONMENT:
+        command += ["--setenv", name, value]
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:  # older OpenBLAS builds need these on some processors
             command += ["--setenv", name, os.environ[name]]
@@ -423,8 +589,8 @@ def sandbox_command(policy, lib_dir, uid=None, seccomp_fd=None, processes=Limits
         command += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     # Inside the sandbox only its own processes count: in its user namespace, or as its own user.
-    command += [prlimit, f"--nproc={processes}:{processes}", "--"]
-    command += [str(prefix / _python_binary()), "-I", "-S", "-B"]
+    command += [prlimit, f"--nproc={limits.processes}:{limits.processes}", "--"]
+    command += [str(_python_prefix() / _python_binary()), "-I", "-S", "-B"]
     return command
 
 
@@ -748,7 +914,8 @@ class Session:
 
     Parameters
     ----------
-    policy : {"numpy", "torch"}
+    policy : str or grading.core.policies.Policy
+        The library policy (by name, or itself); ``session.policy`` is the :class:`~grading.core.policies.Policy`.
     cells : list of (grade_id, source)
         The student's solution cells, in notebook order.
     prelude : list of str
@@ -764,7 +931,7 @@ class Session:
     """
 
     def __init__(self, policy, cells, prelude=(), fixtures=(), limits=Limits(), sandboxed=True, uid=None):
-        self.policy, self.limits, self.sandboxed = policy, limits, sandboxed
+        self.policy, self.limits, self.sandboxed = policy_named(policy), limits, sandboxed
         fixtures = [fixtures] if isinstance(fixtures, str) else list(fixtures or ())
         self.cells, self.prelude, self.fixtures, self.uid = list(cells), list(prelude), fixtures, uid
         self.cell_errors = {}
@@ -793,12 +960,10 @@ class Session:
         ------
         MachineFailure
             When the sandbox did not start (the session is closed then).
-        grading.core.testing.SandboxLost
+        grading.core.errors.SandboxLost
             When the student's cells broke it (it crashed or ran out of time); ``current_cell``
             then names the cell that was running.
         """
-        from grading.core.testing import SandboxLost
-
         try:
             self._tmp = tempfile.mkdtemp(prefix=JOB_PREFIX, dir=grader_folder())
             lib = Path(self._tmp) / "lib"
@@ -813,7 +978,8 @@ class Session:
             os.chmod(self._tmp, 0o755)
         except OSError as error:  # a full disk, say: the machine's failure, never the student's
             self.close()
-            raise MachineFailure(f"the sandbox's folder could not be made in {grader_folder_path()} ({error})") from None
+            raise MachineFailure(f"the sandbox's folder could not be made in {grader_folder_path()} "
+                                 f"({error})") from None
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         passed = [request_read, reply_write]
@@ -825,7 +991,7 @@ class Session:
                 os.close(seccomp_write)
                 passed.append(seccomp_read)
             command = sandbox_command(self.policy, lib, self.uid, passed[2] if program else None,
-                                      self.limits.processes) + ["/sbx/lib/" + RUNNER_NAME]
+                                      self.limits) + ["/sbx/lib/" + RUNNER_NAME]
             env = {}  # bubblewrap's own environment: readable inside, as /proc/1/environ
         else:
             command = unsandboxed_command() + [str(lib / RUNNER_NAME)]
@@ -861,11 +1027,11 @@ class Session:
                                  "out of processes?)") from None
         self.deadline = time.monotonic() + self.limits.start_seconds
         setup = {"prelude": self.prelude, "cells": [list(c) for c in self.cells],
-                 "fixtures": self.fixtures, "torch_threads": 1 if self.policy == "torch" else 0}
+                 "fixtures": self.fixtures, "torch_threads": self.policy.threads}
         self.limit_text = f"{self.limits.start_seconds:.0f} s to start Python and import the libraries"
         try:
             self.request(setup)  # {"imported": True}
-        except SandboxLost as error:
+        except (SandboxCrashed, SandboxTimedOut) as error:
             # None of the student's code has run yet: bubblewrap, Python or the trusted imports failed.
             why = self._last_words() or error.message
             self.close()
@@ -880,19 +1046,17 @@ class Session:
         When the process is lost, ``current_cell`` stays the cell that was running (the trusted
         side's own count, not the student's word) and ``exit_status`` says how it ended.
         """
-        from grading.core.testing import SandboxLost
-
         self.cell_errors = {}
         for index, (grade_id, _) in enumerate(self.cells):
             self.current_cell = grade_id
             self.deadline = time.monotonic() + self.limits.cell_seconds
             self.limit_text = (f"{self.limits.cell_seconds:g} s for the {grade_id} cell, which should only define "
                                "functions and classes")
-            reply = self.request({"op": "cell", "index": index})
+            reply = self.request({"op": Op.CELL, "index": index})
             if reply.get("cell") != index:
                 self._kill()
                 self.lost = "the student's process broke the grading protocol (a solution cell's reply was forged)"
-                raise SandboxLost("Crashed", self.lost)
+                raise SandboxCrashed(self.lost)
             if isinstance(reply.get("cell_error"), dict):
                 self.cell_errors[grade_id] = reply["cell_error"]
         self.current_cell = None
@@ -929,8 +1093,6 @@ class Session:
             could read it off the channel and keep it for later tests: the order of
             :func:`grading.core.engine.test_order` makes sure any later test holds it anyway.
         """
-        from grading.core.testing import SandboxLost
-
         sources = [[name, module_source(name)] for name in modules]
         deadline, limit_text = self.deadline, getattr(self, "limit_text", None)
         if self.deadline is None or self.deadline - time.monotonic() > FORK_ANSWER_SECONDS:
@@ -938,14 +1100,14 @@ class Session:
             self.limit_text = f"{FORK_ANSWER_SECONDS:g} s to start the test's copy of the set-up"
         self._begin_fork()
         try:
-            reply = self.request({"op": "fork", "modules": sources})
+            reply = self.request({"op": Op.FORK, "modules": sources})
             if reply.get("forked") is False and isinstance(reply.get("error"), str):
                 self._copy_not_started(reply["error"])
             copy = reply.get("pid") if type(reply.get("pid")) is int else None
             if reply.get("forked") is not True or not self._is_new_copy(copy):
                 self._kill()
                 self.lost = "the student's process broke the grading protocol (a copy for the test did not start)"
-                raise SandboxLost("Crashed", self.lost)
+                raise SandboxCrashed(self.lost)
         finally:
             self.forking = False
             self.deadline, self.limit_text = deadline, limit_text
@@ -986,12 +1148,10 @@ class Session:
 
     def _copy_not_started(self, error):
         """No process for the test: the student's processes fill the sandbox, or the machine is out of them."""
-        from grading.core.testing import SandboxLost
-
         running = sum(len(threads) for pid, threads in process_tree(self.process.pid).items()
                       if pid != self.process.pid and sandbox_pid(pid) != 1)
         if running >= self.limits.processes - 2:
-            raise SandboxLost("Crashed", f"no process for the test could start: your code left {running} processes "
+            raise SandboxCrashed(f"no process for the test could start: your code left {running} processes "
                                          f"and threads running, at the limit of {self.limits.processes}")
         self._kill()
         self.lost = (f"no process for the test could start ({error[:200]}) with {running} of "
@@ -1009,7 +1169,7 @@ class Session:
         if not self.in_test or self.lost:
             return
         try:
-            reply = self.request({"op": "stop"})
+            reply = self.request({"op": Op.STOP})
         except Exception:
             return
         if "child_ended" not in reply:
@@ -1036,7 +1196,7 @@ class Session:
         """End the session: every process in the sandbox is killed, its folders are gone."""
         if self.process is not None and self.process.poll() is None and not self.in_test:
             try:
-                write_message(self._to, {"op": "stop"})
+                write_message(self._to, {"op": Op.STOP})
                 self.process.wait(timeout=2)
             except Exception:
                 pass
@@ -1087,13 +1247,11 @@ class Session:
 
         Raises
         ------
-        grading.core.testing.SandboxLost
+        grading.core.errors.SandboxLost
             When the process died, broke the protocol, or the deadline passed (then it is killed).
         """
-        from grading.core.testing import SandboxLost
-
         if self.lost or self._to is None:
-            raise SandboxLost("Crashed", self.lost or "the student's process is gone")
+            raise SandboxCrashed(self.lost or "the student's process is gone")
         try:
             if document is not None:
                 self._write(document)
@@ -1109,16 +1267,16 @@ class Session:
             self.exit_status = code
             if isinstance(error, TimeoutError):
                 self.lost = str(error)
-                raise SandboxLost("TimedOut", self.lost) from None
+                raise SandboxTimedOut(self.lost) from None
             self.lost = self.killed_because or self._describe_exit(code, error, wrapped=self.sandboxed)
-            raise SandboxLost("Crashed", self.lost) from None
+            raise SandboxCrashed(self.lost) from None
         if self.in_test and "child_ended" in reply:
             # The test's copy ended (crashed, or exited): the set-up process lives on for the next test.
             self.in_test = False
             code = reply.get("child_ended")
-            if document is not None and document.get("op") == "stop":
+            if document is not None and document.get("op") == Op.STOP:
                 return reply
-            raise SandboxLost("Crashed", self._describe_exit(code if isinstance(code, int) else None, None))
+            raise SandboxCrashed(self._describe_exit(code if isinstance(code, int) else None, None))
         return reply
 
     def _describe_exit(self, code, error, wrapped=False):

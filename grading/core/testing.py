@@ -28,44 +28,13 @@ import numbers
 
 import numpy as np
 
-from grading.core.runner import Handle, encode, decode  # noqa: F401  (Handle is re-exported)
-
-#: Library policies a test may name. Each says what the sandbox of its job can import.
-POLICIES = ("numpy", "torch")
+# Failed, StudentError, SandboxLost and Handle are what test modules catch and compare: they import them from here.
+from grading.core.errors import Failed, SandboxLost, StudentError  # noqa: F401
+from grading.core.policies import POLICIES
+from grading.core.results import Phase
+from grading.core.runner import Handle, Op, decode, encode  # noqa: F401
 
 _REGISTRY = {}
-
-
-class Failed(Exception):
-    """A check of a trusted test failed; the message is for the student."""
-
-
-class StudentError(Exception):
-    """The student's code raised (or its sandbox died, or ran out of time).
-
-    Attributes
-    ----------
-    type : str
-        Name of the exception's class, as the sandbox reported it ("ValueError"), or "Crashed",
-        "TimedOut" when the sandbox process itself failed.
-    bases : list of str
-        Names of its base classes.
-    message : str
-    """
-
-    def __init__(self, type_name, message, bases=()):
-        super().__init__(f"{type_name}: {message}" if message else type_name)
-        self.type = type_name
-        self.bases = list(bases)
-        self.message = message
-
-    def is_a(self, name):
-        """True when the exception is of class ``name`` or a subclass of it."""
-        return name == self.type or name in self.bases
-
-
-class SandboxLost(StudentError):
-    """The sandbox process is gone (it crashed, was killed, or ran out of time or memory)."""
 
 
 class TrustedTest:
@@ -98,7 +67,7 @@ def test(grade_id, policy="numpy", references=()):
         cannot copy a reference into the function it stands for.
     """
     if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}; one of {POLICIES}")
+        raise ValueError(f"unknown policy {policy!r}; one of {tuple(POLICIES)}")
 
     def register(function):
         key = (function.__module__, grade_id)
@@ -124,11 +93,11 @@ class _Phase:
 @contextlib.contextmanager
 def visible(description):
     """Checks the student also sees in the notebook; a failure here is reported by name."""
-    previous, _Phase.current = _Phase.current, ("visible", description)
+    previous, _Phase.current = _Phase.current, (Phase.VISIBLE, description)
     try:
         yield
     except BaseException as error:
-        _mark(error, ("visible", description))
+        _mark(error, (Phase.VISIBLE, description))
         raise
     finally:
         _Phase.current = previous
@@ -137,11 +106,11 @@ def visible(description):
 @contextlib.contextmanager
 def hidden():
     """Checks on inputs the student never saw."""
-    previous, _Phase.current = _Phase.current, ("hidden", "")
+    previous, _Phase.current = _Phase.current, (Phase.HIDDEN, "")
     try:
         yield
     except BaseException as error:
-        _mark(error, ("hidden", ""))
+        _mark(error, (Phase.HIDDEN, ""))
         raise
     finally:
         _Phase.current = previous
@@ -157,7 +126,8 @@ def _mark(error, phase):
 
 
 def current_phase():
-    return _Phase.current or ("hidden", "")
+    """(phase, check) of the check running now: (``Phase.VISIBLE``, its description) or (``Phase.HIDDEN``, "")."""
+    return _Phase.current or (Phase.HIDDEN, "")
 
 
 # ----------------------------------------------------------------------------- the student
@@ -204,19 +174,19 @@ class Student:
     def call(self, target, *args, **kwargs):
         """Call a name of the student's namespace, a handle, or ``"fixture:NAME"``."""
         self._note(target)
-        return self._ask({"op": "call", "target": encode(target), "args": encode(list(args)),
+        return self._ask({"op": Op.CALL, "target": encode(target), "args": encode(list(args)),
                           "kwargs": encode(dict(kwargs))})
 
     def method(self, target, attribute, *args, **kwargs):
         """Call ``target.attribute(*args, **kwargs)`` in the sandbox (target: a handle or a name)."""
         self._note(target)
-        return self._ask({"op": "call", "target": encode(target), "attribute": attribute,
+        return self._ask({"op": Op.CALL, "target": encode(target), "attribute": attribute,
                           "args": encode(list(args)), "kwargs": encode(dict(kwargs))})
 
     def attribute(self, target, attribute):
         """``target.attribute`` as data (or a handle)."""
         self._note(target)
-        return self._ask({"op": "getattr", "target": encode(target), "attribute": attribute})
+        return self._ask({"op": Op.GETATTR, "target": encode(target), "attribute": attribute})
 
     def fixture(self, name, *args, **kwargs):
         """Build a piece of test furniture in the sandbox (:mod:`grading.ex04.fixtures_torch`)."""
@@ -224,15 +194,11 @@ class Student:
 
     def keep(self, value):
         """Put ``value`` into the sandbox and return its handle (to pass to calls, read back later)."""
-        return self._ask({"op": "keep", "value": encode(value)})
+        return self._ask({"op": Op.KEEP, "value": encode(value)})
 
     def value(self, handle):
         """What a kept value (or any handle) holds now, as data."""
-        return self._ask({"op": "value", "target": encode(handle)})
-
-    def defined(self, name):
-        self._note(name)
-        return bool(self._ask({"op": "defined", "name": name}))
+        return self._ask({"op": Op.VALUE, "target": encode(handle)})
 
     @contextlib.contextmanager
     def replaced(self, name, fixture):
@@ -241,12 +207,12 @@ class Student:
         For a test of one task that calls another task's function: Task 4's train calls the
         student's evaluate, and a wrong evaluate must cost Task 3's points only.
         """
-        previous = self._ask({"op": "swap", "name": name, "value": encode("fixture:" + fixture)})
+        previous = self._ask({"op": Op.SWAP, "name": name, "value": encode("fixture:" + fixture)})
         try:
             yield
         finally:
             if previous is not None:
-                self._ask({"op": "swap", "name": name, "value": encode(previous)})
+                self._ask({"op": Op.SWAP, "name": name, "value": encode(previous)})
 
 
 class _Remote:

@@ -18,9 +18,12 @@ def _outcome(**kw):
     return base
 
 
+PASSED = {"passed": True, "kind": "passed", "phase": None, "check": "", "message": ""}
+
+
 def test_trusted_outputs_give_nbgrader_the_trusted_score():
     cell = new_code_cell("check()", metadata=_meta("t", grade=True, points=3))
-    cell.outputs = trusted_outputs({"passed": True})
+    cell.outputs = trusted_outputs(PASSED)
     assert determine_grade(cell) == (3, 3)
     for outcome in (_outcome(), _outcome(phase="visible", check="corr2d on the sheet"), _outcome(kind="timeout")):
         cell.outputs = trusted_outputs(outcome)
@@ -31,7 +34,7 @@ def test_messages_say_visible_check_or_hidden_test():
     assert result_text(_outcome(phase="visible", check="corr2d(X, K)")).startswith("A visible check failed (corr2d(X, K))")
     assert result_text(_outcome()).startswith("A hidden test failed: wrong values")
     assert "did not answer in time" in result_text(_outcome(kind="timeout", message="30 s"))
-    assert result_text({"passed": True}).startswith("✓ Passed")
+    assert result_text(PASSED).startswith("✓ Passed")
 
 
 def test_grading_guides_come_out_the_same_on_every_run():

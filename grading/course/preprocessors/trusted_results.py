@@ -14,40 +14,47 @@ from grading.course.preprocessors.base import (
     nbgrader_meta,
     set_course_mark,
 )
+from grading.core.results import Kind, Phase, TestResult
 from grading.course.text_safety import replace_unstorable
+
+#: The error name a failed test cell shows, by the phase it failed in.
+ERROR_NAMES = {Phase.VISIBLE: "VisibleCheckFailed", Phase.HIDDEN: "HiddenTestFailed",
+               Phase.SETUP: "SolutionCellsFailed"}
 
 
 def result_text(result):
     """What a test cell shows for one trusted result (also in feedback).
 
-    A failure whose root cause is a solution cell that did not run to its end (``cause``, see
+    ``result`` is a :class:`grading.core.results.TestResult` or its JSON form. A failure whose root
+    cause is a solution cell that did not run to its end (``cause``, see
     :func:`grading.core.engine.root_cause`) starts with that cause; what the check saw follows.
     """
-    if result["passed"]:
+    result = result if isinstance(result, TestResult) else TestResult.from_dict(result)
+    if result.passed:
         return "✓ Passed: every check of this cell passed, the visible ones and the hidden tests."
-    kind, phase, check, message = result["kind"], result["phase"], result["check"], result["message"]
-    if phase == "visible":
-        head = f"A visible check failed ({check})" if check else "A visible check failed"
-    elif phase == "setup":
+    message = result.message
+    if result.phase is Phase.VISIBLE:
+        head = f"A visible check failed ({result.check})" if result.check else "A visible check failed"
+    elif result.phase is Phase.SETUP:
         return f"Your solution cells did not finish running, so no test could call your code: {message}"
     else:
         head = "A hidden test failed"
-    if kind == "timeout":
+    if result.kind is Kind.TIMEOUT:
         message = f"your code did not answer in time: {message}"
-    elif kind == "crashed":
+    elif result.kind is Kind.CRASHED:
         message = f"your code's process died: {message}"
-    cause = result.get("cause")
-    return f"{cause}\n\n{head}: {message}" if cause else f"{head}: {message}"
+    return f"{result.cause}\n\n{head}: {message}" if result.cause else f"{head}: {message}"
 
 
 def trusted_outputs(result):
     """The cell outputs that make nbgrader score a test cell as the trusted side decided."""
     import nbformat
 
+    result = result if isinstance(result, TestResult) else TestResult.from_dict(result)
     text = replace_unstorable(result_text(result))  # it may quote what the student's code produced
-    if result["passed"]:
+    if result.passed:
         return [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
-    name = {"visible": "VisibleCheckFailed", "setup": "SolutionCellsFailed"}.get(result["phase"], "HiddenTestFailed")
+    name = ERROR_NAMES.get(result.phase, ERROR_NAMES[Phase.HIDDEN])
     return [nbformat.v4.new_output("error", ename=name, evalue=text, traceback=[text])]
 
 
@@ -74,8 +81,7 @@ class TrustedResults(CoursePreprocessor):
             if is_autograded_test(cell):
                 outcome = tests.get(nbgrader_meta(cell).get("grade_id"))
                 if outcome is None:  # cannot happen: the engine checks that every cell has a test
-                    outcome = {"passed": False, "kind": "error", "phase": "hidden", "check": "",
-                               "message": "this cell has no trusted test; tell your instructor"}
+                    outcome = TestResult.failure(Kind.ERROR, "this cell has no trusted test; tell your instructor")
                 cell.outputs = trusted_outputs(outcome)
         nb.cells = with_grading_guides(nb.cells, Path(self.course_root) / "source" / info["assignment"]
                                        / f"{info['notebook']}.ipynb")
