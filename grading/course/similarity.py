@@ -47,6 +47,10 @@ MAX_PAIRS_PER_CELL = 500
 #: Pairs shown side by side on the page, per notebook.
 PAIRS_SHOWN = 10
 NOTEBOOK_WIDE = "all"
+#: Longest cell shown whole on the page.
+MAX_SHOWN_CHARACTERS = 20_000
+#: Of a longer cell (a pasted table of megabytes, say) only this start is compared: seconds, not minutes.
+MAX_COMPARED_CHARACTERS = 200_000
 #: 52 bits: copydetect's pure-Python winnowing compares hashes as floats, exact up to 2**53.
 _HASH_MASK = np.uint64(2**52 - 1)
 _HASH_BASE = np.uint64(1_000_003)
@@ -103,9 +107,10 @@ class Fingerprint:
 
 
 def fingerprint(code, template=frozenset(), k=NOISE_CHARACTERS, window=WINDOW):
-    """The fingerprint of Python ``code`` without the fingerprints in ``template``."""
+    """The fingerprint of Python ``code`` (its first :data:`MAX_COMPARED_CHARACTERS`) without those of ``template``."""
     from copydetect.utils import filter_code, get_token_coverage, winnow
 
+    code = code[:MAX_COMPARED_CHARACTERS]
     filtered, offsets = filter_code(code, "cell.py", language="python")
     hashes, positions = winnow(kgram_hashes(filtered, k), window, remove_duplicates=False)
     by_hash = {}
@@ -264,11 +269,21 @@ def write_csv(results, path):
                     writer.writerow([result.notebook, grade_id, a, b, f"{similarity:.4f}"])
 
 
+def _cut(code):
+    """A very long cell (a pasted table, say) as its start and a note, escaped: the page stays readable."""
+    return (html.escape(code[:MAX_SHOWN_CHARACTERS])
+            + f"\n\n[… the cell has {len(code):,} characters; the first {MAX_SHOWN_CHARACTERS:,} are shown, "
+            "without highlighting]")
+
+
 def highlighted_pair(left, right):
     """Both cells as HTML, each part that matches the other inside ``<mark>``; everything escaped."""
     from copydetect.detector import compare_files
     from copydetect.utils import highlight_overlap
 
+    if max(len(left.raw_code), len(right.raw_code)) > MAX_SHOWN_CHARACTERS:
+        return tuple(_cut(side.raw_code) if len(side.raw_code) > MAX_SHOWN_CHARACTERS else html.escape(side.raw_code)
+                     for side in (left, right))
     if not left.hashes & right.hashes:
         return html.escape(left.raw_code), html.escape(right.raw_code)
     _, _, (left_slices, right_slices) = compare_files(left, right)

@@ -116,3 +116,13 @@ def test_the_page_renders_offline_with_its_figure(crafted, tmp_path):
     assert shown["images"] and all(loaded and width > 100 for _, loaded, width in shown["images"]), shown["images"]
     assert "reason to look, not a verdict" in shown["text"] and "disguised and honest" in shown["text"]
     assert (tmp_path / "similarity.png").stat().st_size > 10_000
+
+
+def test_a_pasted_table_is_compared_by_its_start_and_shown_cut():
+    rows = "".join(f"    ({i}, {i / 2:.6f}, 'row {i:06d}'),\n" for i in range(60_000))
+    big = similarity.fingerprint(f"TABLE = [\n{rows}]\n")
+    small = similarity.fingerprint("TABLE = [\n    (0, 0.000000, 'row 000000'),\n]\n")
+    assert len(big.raw_code) == similarity.MAX_COMPARED_CHARACTERS and big.hashes & small.hashes
+    left, right = similarity.highlighted_pair(big, small)
+    assert len(left) < 1.5 * similarity.MAX_SHOWN_CHARACTERS and "the cell has 200,000 characters" in left
+    assert "row 059999" not in left and "row 000000" in right
