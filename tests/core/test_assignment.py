@@ -111,7 +111,8 @@ def test_a_folder_without_init_is_no_package(tmp_path, monkeypatch):
         assignments.load("demo_no_init")
 
 
-@pytest.mark.parametrize("init", ["ASSIGNMENT_ = None\n", "ASSIGNMENT = {'notebooks': {}}\n"])
+@pytest.mark.parametrize("init", ["ASSIGNMENT_ = None\n", "ASSIGNMENT = {'notebooks': {}}\n"],
+                         ids=["misspelt", "a dict"])
 def test_a_package_without_assignment_is_a_lookup_error(tmp_path, monkeypatch, init):
     _package(tmp_path, "demo_undeclared", init=init, modules={})
     monkeypatch.setenv(assignments.PATH_VARIABLE, str(tmp_path))
