@@ -84,7 +84,7 @@ class ClassResults:
     students: list
     notebooks: list
     items: list
-    handed_in: dict  # notebook -> set of students with a submitted notebook in the gradebook
+    handed_in: dict  # notebook -> the students of the gradebook with the notebook in submitted/
     jobs: list  # (seconds, student, notebook, slowest test, its seconds)
     not_graded: dict  # student -> lines of their NOT_GRADED.txt
     missing_results: list  # (student, notebook): in the gradebook, not in .grading/
@@ -99,7 +99,6 @@ def read_gradebook(db_url, assignment):
     notebooks : list of str
     items : list of Item
         In notebook order, then in the order nbgrader keeps the notebook's grade cells.
-    handed_in : dict
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -113,12 +112,11 @@ def read_gradebook(db_url, assignment):
         items = [Item(notebook.name, cell.name, float(cell.max_score), cell.cell_type == "markdown")
                  for notebook in sorted(found.notebooks, key=lambda n: n.name) for cell in notebook.grade_cells]
         by_key = {(item.notebook, item.grade_id): item for item in items}
-        students, handed_in = [], {name: set() for name in notebooks}
+        students = []
         for submission in gradebook.assignment_submissions(assignment):
             student = submission.student.id
             students.append(student)
             for notebook in submission.notebooks:
-                handed_in[notebook.name].add(student)
                 for grade in notebook.grades:
                     item = by_key[notebook.name, grade.name]
                     item.scores[student] = float(grade.score or 0.0)
@@ -128,7 +126,7 @@ def read_gradebook(db_url, assignment):
     for item in items:
         for student in students:
             item.scores.setdefault(student, 0.0)
-    return students, notebooks, items, handed_in
+    return students, notebooks, items
 
 
 def _cached_result(root, assignment, student, notebook):
@@ -160,7 +158,11 @@ def read_class(root, assignment, db_url=None):
     from grading.course.config import course_db_url
 
     root = Path(root)
-    students, notebooks, items, handed_in = read_gradebook(db_url or course_db_url(root), assignment)
+    students, notebooks, items = read_gradebook(db_url or course_db_url(root), assignment)
+    # nbgrader records a notebook a student did not hand in (0 points): handed in is what submitted/ holds.
+    handed_in = {notebook: {student for student in students
+                            if (root / "submitted" / student / assignment / f"{notebook}.ipynb").is_file()}
+                 for notebook in notebooks}
     jobs, missing = [], []
     by_notebook = {}
     for item in items:
