@@ -32,7 +32,8 @@ def _check_sandbox(unsafe):
         return
     if bwrap_path() is None:
         raise SystemExit("make autograde: refusing to run student code outside a sandbox.\n" + INSTALL_HINT)
-    from grading.core.sandbox import MachineFailure, Session
+    from grading.core.errors import MachineFailure
+    from grading.core.sandbox import Session
 
     try:
         with Session("numpy", [("probe", "x = 1")], ["import numpy as np"]) as session:

@@ -7,7 +7,7 @@ the engine), and written atomically. An interrupted run therefore loses at most 
 were running, and a second run computes only what is missing or out of date. The cache is
 written by the coordinator only; jobs themselves return data.
 
-A job that the grading machine fails (:class:`grading.core.sandbox.MachineFailure`: no sandbox could
+A job that the grading machine fails (:class:`grading.core.errors.MachineFailure`: no sandbox could
 be created, no process started, its worker died) is graded again, and after
 :data:`MACHINE_ATTEMPTS` attempts reported as the machine's failure: it is never stored, so the
 next run grades it.
@@ -175,14 +175,14 @@ RETRY_SECONDS = 5.0
 
 def machine_failure(outcome):
     """True when a job's outcome is a failure of the grading machine, not of the student's work."""
-    from grading.core.sandbox import MachineFailure
+    from grading.core.errors import MachineFailure
 
     # Dask's KilledWorker: the job's worker died again and again.
     return isinstance(outcome, MachineFailure) or type(outcome).__name__ == "KilledWorker"
 
 
 def _worker_lost():
-    from grading.core.sandbox import MachineFailure
+    from grading.core.errors import MachineFailure
 
     return MachineFailure("the grading worker's process died (killed, or out of memory?)")
 
@@ -236,7 +236,8 @@ def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=T
     """
     from grading.core.engine import grade_notebook, job_key
     from grading.core.private_paths import scrub_result
-    from grading.core.sandbox import MachineFailure, grader_folder
+    from grading.core.errors import MachineFailure
+    from grading.core.sandbox import grader_folder
 
     with tempfile.TemporaryDirectory(prefix="grading-job-files-", dir=grader_folder()) as folder:
         source = Path(folder) / "source.ipynb"
