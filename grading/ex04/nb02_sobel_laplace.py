@@ -17,7 +17,6 @@ import scipy.signal
 
 from grading.core.testing import Failed, as_array, expect_array, expect_raises, expect_true, hidden, test, visible
 
-NOTEBOOK = "02_sobel_laplace"
 
 INNER = (slice(1, -1), slice(1, -1))  # SciPy keeps the image size; valid mode keeps the inner pixels
 SHAPE_HINT = "Valid mode: an H x W image gives (H - 2) x (W - 2) outputs."
@@ -51,15 +50,6 @@ def _reference_magnitude(image):
 def _wrapped(difference):
     """Angles that differ by a whole turn are the same direction: compare on the circle."""
     return np.angle(np.exp(1j * np.asarray(difference, dtype=float)))
-
-
-def _check_array(got, expected, name, hint=None, rtol=1e-6, atol=1e-8):
-    """The notebook's check_array: an array (not a list), the shape, then the values; ints exactly."""
-    if isinstance(got, (list, tuple)):
-        raise Failed(f"{name} is a {type(got).__name__}, but a NumPy array was expected.")
-    expected = np.asarray(expected)
-    exact = expected.dtype.kind in "biu" and as_array(got, name).dtype.kind in "biu"
-    expect_array(got, expected, name, rtol=rtol, atol=atol, hint=hint, exact=exact)
 
 
 def _gradient(student, image, call="sobel_gradient(image)"):
@@ -98,21 +88,21 @@ def sobel_magnitude(student):
         student.sobel_gradient(kept)
         expect_true(np.array_equal(student.value(kept), image), "sobel_gradient must not modify its input")
         magnitude, _ = _gradient(student, _ramp(0, 1))
-        _check_array(magnitude, np.full((4, 5), 8.0), name="magnitude on a ramp rising 1 per column", hint=SHAPE_HINT)
+        expect_array(magnitude, np.full((4, 5), 8.0), name="magnitude on a ramp rising 1 per column", hint=SHAPE_HINT)
         magnitude, _ = _gradient(student, _ramp(3, 4))
-        _check_array(magnitude, np.full((4, 5), 40.0),
+        expect_array(magnitude, np.full((4, 5), 40.0),
                      name="magnitude on a ramp rising 3 per row and 4 per column (8 · 5)")
         # The tolerances allow float32 arithmetic, not mistakes.
         cat = _cat()
         magnitude, _ = _gradient(student, cat)
-        _check_array(magnitude, _reference_magnitude(cat), name="magnitude on the cat (vs SciPy's Sobel)",
+        expect_array(magnitude, _reference_magnitude(cat), name="magnitude on the cat (vs SciPy's Sobel)",
                      hint=SHAPE_HINT, rtol=1e-5, atol=1e-5)
         # An 8-bit image: differences of uint8 arrays wrap around unless you compute in floats.
         import skimage.data
 
         camera8 = skimage.data.camera()[200:210, 200:212]
         magnitude, _ = _gradient(student, camera8)
-        _check_array(magnitude, _reference_magnitude(camera8),
+        expect_array(magnitude, _reference_magnitude(camera8),
                      name="magnitude on an 8-bit (uint8) crop of the camera photo", rtol=1e-5, atol=1e-4)
         for bad in (np.zeros((2, 5)), np.zeros(9)):
             expect_raises("ValueError", lambda: student.sobel_gradient(bad),
@@ -154,7 +144,7 @@ def sobel_angle(student):
                         f"on a ramp that gets brighter towards the {label}, your angle is off by 180°: gx or gy has "
                         "the wrong sign (the sheet's kernels used for correlation compute left minus right and top "
                         "minus bottom)")
-            _check_array(error, np.zeros((4, 5)), name=name, atol=1e-5)
+            expect_array(error, np.zeros((4, 5)), name=name, atol=1e-5)
         # On the cat, wherever the gradient is clearly non-zero: where it is ~0 the direction means
         # nothing, and rounding alone can turn it around.
         cat = _cat()
@@ -162,7 +152,7 @@ def sobel_angle(student):
         _, angle = _gradient(student, cat)
         strong = np.hypot(gx, gy) > 1e-2
         error = _angle_error(angle, np.arctan2(gy, gx), "angle on the cat")
-        _check_array(error[strong], np.zeros(strong.sum()), name="angle error on the cat (vs SciPy's Sobel)", atol=1e-3)
+        expect_array(error[strong], np.zeros(strong.sum()), name="angle error on the cat (vs SciPy's Sobel)", atol=1e-3)
 
     with hidden():
         rng = np.random.default_rng(4212)
@@ -199,17 +189,17 @@ def correlate_separable(student):
         for label, column, row in [("sobel_x = [1, 2, 1] ⊗ [1, 0, -1]", [1, 2, 1], [1, 0, -1]),
                                    ("5×5 binomial blur", gauss5, gauss5),
                                    ("3×7 box", np.ones(3), np.ones(7) / 7)]:
-            _check_array(student.correlate_separable(cat, column, row),
+            expect_array(student.correlate_separable(cat, column, row),
                          scipy.signal.correlate2d(cat, np.outer(column, row), mode="valid"),
                          name=f"correlate_separable(cat, {label})", hint=SEPARABLE_HINT, rtol=1e-5, atol=1e-6)
-        _check_array(student.correlate_separable(np.arange(20).reshape(4, 5), [1, -1], [0.5, 0.25, 0.125]),
+        expect_array(student.correlate_separable(np.arange(20).reshape(4, 5), [1, -1], [0.5, 0.25, 0.125]),
                      scipy.signal.correlate2d(np.arange(20.0).reshape(4, 5), np.outer([1, -1], [0.5, 0.25, 0.125]),
                                               mode="valid"),
                      name="correlate_separable on a 4×5 integer image with fractional weights", hint=SEPARABLE_HINT)
         import skimage.data
 
         camera8 = skimage.data.camera()[200:210, 200:212]
-        _check_array(student.correlate_separable(camera8, [1, 0, -1], [1, 2, 1]),
+        expect_array(student.correlate_separable(camera8, [1, 0, -1], [1, 2, 1]),
                      scipy.signal.correlate2d(camera8.astype(float), np.outer([1, 0, -1], [1, 2, 1]), mode="valid"),
                      name="correlate_separable on an 8-bit (uint8) crop of the camera photo", hint=SEPARABLE_HINT)
 
@@ -248,7 +238,7 @@ def separable_factors(student):
             factors = student.separable_factors(K)
             expect_true(factors is not None, f"separable_factors({label}) returned None, but {label} is separable")
             call = f"np.outer(*separable_factors({label}))"
-            _check_array(_factors(factors, f"separable_factors({label})"), np.asarray(K, dtype=float), name=call)
+            expect_array(_factors(factors, f"separable_factors({label})"), np.asarray(K, dtype=float), name=call)
         for K, label in [(kernels["laplace"], "laplace"), (np.eye(3), "the 3×3 identity matrix"),
                          (np.array([[1, 2], [3, 4]]), "[[1, 2], [3, 4]]")]:
             expect_true(student.separable_factors(K) is None,

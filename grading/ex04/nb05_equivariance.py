@@ -97,7 +97,7 @@ def translate(student):
     for mode in ("circular", "zero"):
         name = f"translate of an integer image, mode '{mode}'"
         with visible(name):
-            expect_array(student.translate(X_int, 3, -5, mode), scipy_translate(X_int, 3, -5, mode), name, exact=True)
+            expect_array(student.translate(X_int, 3, -5, mode), scipy_translate(X_int, 3, -5, mode), name)
     for bad_mode in ("reflect", "Circular"):
         with visible(f"translate(M, 1, 1, {bad_mode!r}) raises ValueError"):
             expect_raises("ValueError", lambda: student.translate(M, 1, 1, bad_mode), f"translate(M, 1, 1, {bad_mode!r})")
