@@ -48,7 +48,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import nbformat  # noqa: E402
 
-from nbtools import ASSIGNMENT, cases, free_port, make_course, nbgrader, nbgrader_meta, notebook_names, read  # noqa: E402
+from nbtools import (ASSIGNMENT, cases, free_port, make_course, nbgrader, nbgrader_meta,  # noqa: E402
+                     notebook_names, read)
 from test_grading_cases import instructor_answers  # noqa: E402
 
 MIX = ["honest", "partial", "blank", "honest", "crash", "honest", "partial", "hang", "honest", "blank"]
@@ -100,22 +101,28 @@ def class_students(size):
     return {f"s{i:03d}-{MIX[i % len(MIX)]}": MIX[i % len(MIX)] for i in range(size)}
 
 
-def copy_course(root, folder):
-    """A copy of a course folder, submissions and gradebook included, its ``grading`` link kept a link."""
-    shutil.copytree(root, folder, symlinks=True)
+def ungraded_class(scratch, size):
+    """A course with the class of ``size`` that nothing has graded yet, made once per run of this script."""
+    folder = scratch / f"class-of-{size}"
+    if not folder.exists():
+        course_with(class_students(size), folder)
+    return folder
+
+
+def fresh_copy(course, folder):
+    """A copy of an ungraded course, so that every timed run starts from the same state: no results,
+    no autograded notebooks, a gradebook without submissions (nbgrader's first recording is the slower)."""
+    shutil.copytree(course, folder, symlinks=True)
     return folder
 
 
 # ---------------------------------------------------------------------------------------- running
 
-def autograde(root, log, workers=None, scheduler=None, assignments=None, fresh=True):
+def autograde(root, log, workers=None, scheduler=None, assignments=None):
     """Run ``python -m grading autograde`` in ``root``; returns (wall seconds, its output).
 
-    ``fresh`` deletes the cached results first, so that everything is graded; the output goes to
-    ``log`` too (a class takes minutes: ``tail -f`` it).
+    The output goes to ``log`` (a class takes minutes: ``tail -f`` it).
     """
-    if fresh:
-        shutil.rmtree(root / ".grading", ignore_errors=True)
     command = [sys.executable, "-m", "grading"]
     command += ["--assignments", str(assignments)] if assignments else []
     command += ["autograde", ASSIGNMENT]
@@ -124,7 +131,7 @@ def autograde(root, log, workers=None, scheduler=None, assignments=None, fresh=T
     print(f"  running {' '.join(command[1:])}  (log: {log})", flush=True)
     start = time.perf_counter()
     with open(log, "w") as stream:
-        run = subprocess.run(command, cwd=root, stdout=stream, stderr=subprocess.STDOUT, text=True)
+        run = subprocess.run(command, cwd=root, stdout=stream, stderr=subprocess.STDOUT, text=True, check=False)
     seconds = time.perf_counter() - start
     output = Path(log).read_text()
     if run.returncode:
@@ -149,31 +156,43 @@ def stages(output, wall):
             "start-up, pre-flight, gradebook": max(0.0, wall - grading - recording)}
 
 
+def _stage_text(output, wall):
+    return ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in stages(output, wall).items())
+
+
 def lines_about_grading(output):
     """autograde's lines that say what it graded and what it took from earlier runs."""
     return [line.strip() for line in output.splitlines()
             if line.startswith(("grading:", "summary:")) or re.search(r"regrad|re-grad", line, re.IGNORECASE)]
 
 
-def cached_results(root):
-    """{(student, notebook): result} of every cached result of a course."""
+def cached_entries(root):
+    """{(student, notebook): what the cache stores} for every cached result of a course."""
     found = {}
     for path in sorted((root / ".grading" / ASSIGNMENT).glob("*/*.json")):
-        found[(path.parent.name, path.stem)] = json.loads(path.read_text())["result"]
+        found[(path.parent.name, path.stem)] = json.loads(path.read_text())
     return found
 
 
-def regraded(before, after):
-    """How many notebooks and tests ran again between two snapshots of the cached results.
+def _test_keys(entry):
+    """{grade_id: cache key}: a key per test where the cache keeps one, else the notebook's key for each."""
+    keys = entry.get("keys")
+    return keys if isinstance(keys, dict) else {gid: entry.get("key") for gid in entry["result"]["tests"]}
 
-    A test that ran again has a new time (its seconds are measured to the microsecond); one taken
-    from the cache keeps the time of the run that graded it.
+
+def regraded(before, after):
+    """How many notebooks and tests were graded again between two snapshots of the cache: (notebooks, tests, all tests).
+
+    A test graded again has a new key or a new time (measured to the microsecond); one taken from
+    the cache keeps the key and the time of the run that graded it.
     """
     notebooks = tests = total = 0
-    for job, result in after.items():
-        old = before.get(job, {}).get("tests", {})
-        again = [gid for gid, test in result["tests"].items() if old.get(gid, {}).get("seconds") != test.get("seconds")]
-        total += len(result["tests"])
+    for job, entry in after.items():
+        old = before.get(job, {"result": {"tests": {}}})
+        old_tests, old_keys, keys = old["result"]["tests"], _test_keys(old), _test_keys(entry)
+        again = [gid for gid, test in entry["result"]["tests"].items()
+                 if old_keys.get(gid) != keys.get(gid) or old_tests.get(gid, {}).get("seconds") != test.get("seconds")]
+        total += len(entry["result"]["tests"])
         tests += len(again)
         notebooks += bool(again)
     return notebooks, tests, total
@@ -197,7 +216,8 @@ def floor_part(scratch):
 def per_notebook(root, student):
     """Seconds per notebook: set-ups (start, imports, the student's cells) and each test."""
     rows = {}
-    for (name, notebook), result in cached_results(root).items():
+    for (name, notebook), entry in cached_entries(root).items():
+        result = entry["result"]
         if name == student:
             setups = {f"set-up ({s['policy']})": s["seconds"] for s in result.get("setups", [])}
             rows[notebook] = {**setups, **{gid: t["seconds"] for gid, t in result["tests"].items()}}
@@ -227,13 +247,14 @@ def class_part(scratch, size, workers):
     """The class graded with each worker count; {workers: seconds}."""
     students = class_students(size)
     jobs = len(students) * len(notebook_names())
-    print(f"class of {size} ({jobs} notebooks; mix {'/'.join(MIX)})", flush=True)
-    klass = course_with(students, scratch / "class")
+    print(f"class of {size} ({jobs} notebooks; mix {'/'.join(MIX)}), each run on a fresh copy of the course",
+          flush=True)
     timings = {}
     for count in workers:
+        klass = fresh_copy(ungraded_class(scratch, size), scratch / f"class-{count}")
         timings[count], output = autograde(klass, scratch / f"class-{count}.log", workers=count)
         print(f"  {count} worker(s): {timings[count] / 60:.1f} min, {jobs / timings[count] * 60:.0f} notebooks per "
-              f"minute; " + ", ".join(f"{k} {v:.0f} s" for k, v in stages(output, timings[count]).items()))
+              f"minute; {_stage_text(output, timings[count])}")
     return timings
 
 
@@ -256,17 +277,17 @@ def regrade_part(scratch, size):
     """Grade the class fully, change one trusted test, grade again; returns (full seconds, regrade seconds)."""
     print(f"regrade: the class of {size} with a copy of the assignment package, then one trusted test changed",
           flush=True)
-    klass = course_with(class_students(size), scratch / "regrade")
+    klass = fresh_copy(ungraded_class(scratch, size), scratch / "regrade")
     assignments = scratch / "assignments"
     shutil.copytree(ROOT / "grading" / ASSIGNMENT, assignments / ASSIGNMENT,
                     ignore=shutil.ignore_patterns("__pycache__"))
     full, _ = autograde(klass, scratch / "regrade-full.log", assignments=assignments)
-    before = cached_results(klass)
+    before = cached_entries(klass)
     changed = change_one_test(assignments / ASSIGNMENT)
-    again, output = autograde(klass, scratch / "regrade-again.log", assignments=assignments, fresh=False)
-    notebooks, tests, total = regraded(before, cached_results(klass))
+    again, output = autograde(klass, scratch / "regrade-again.log", assignments=assignments)
+    notebooks, tests, total = regraded(before, cached_entries(klass))
     print(f"  full grading {full:.0f} s; after changing {changed}: {again:.1f} s, {100 * again / full:.1f} % of it")
-    print(f"  ran again (new test times in the cached results): {tests} of {total} tests, in {notebooks} of "
+    print(f"  graded again (new keys or times in the cache): {tests} of {total} tests, in {notebooks} of "
           f"{len(before)} notebooks ({size} would be one test per student)")
     for line in lines_about_grading(output):
         print(f"  autograde: {line}")
@@ -294,8 +315,9 @@ def start_cluster(course, logs, workers=2):
     processes = []
     for number, command in enumerate(commands):
         worker_environment = {**environment, "PYTHONPATH": str(course)} if number else environment
-        processes.append(subprocess.Popen(command, cwd=course, env=worker_environment, start_new_session=True,
-                                          stdout=open(logs / f"dask-{number}.log", "w"), stderr=subprocess.STDOUT))
+        with open(logs / f"dask-{number}.log", "w") as log:
+            processes.append(subprocess.Popen(command, cwd=course, env=worker_environment, start_new_session=True,
+                                              stdout=log, stderr=subprocess.STDOUT))
     address = f"tls://127.0.0.1:{port}"
     try:
         with Client(address, security=dask_security.client_security(course / dask_security.FOLDER),
@@ -323,16 +345,18 @@ def stop_cluster(processes):
 def dask_part(scratch, size, local):
     """The class through Dask on 2 local workers; returns (Dask seconds, local 2-worker seconds)."""
     print(f"dask: the class of {size} through a TLS scheduler and 2 local workers", flush=True)
-    klass = course_with(class_students(size), scratch / "dask")
     if local is None:
-        local, _ = autograde(klass, scratch / "dask-local.log", workers=2)
-        print(f"  local pool, 2 workers: {local:.0f} s")
+        local, output = autograde(fresh_copy(ungraded_class(scratch, size), scratch / "dask-local"),
+                                  scratch / "dask-local.log", workers=2)
+        print(f"  local pool, 2 workers: {local:.0f} s; {_stage_text(output, local)}")
+    klass = fresh_copy(ungraded_class(scratch, size), scratch / "dask")
     address, processes = start_cluster(klass, scratch)
     try:
         seconds, output = autograde(klass, scratch / "dask-cluster.log", scheduler=address)
     finally:
         stop_cluster(processes)
-    print(f"  Dask, 2 workers: {seconds:.0f} s, {seconds / local:.2f} x the local pool's {local:.0f} s")
+    print(f"  Dask, 2 workers: {seconds:.0f} s, {seconds / local:.2f} x the local pool's {local:.0f} s; "
+          f"{_stage_text(output, seconds)}")
     return seconds, local
 
 
@@ -343,13 +367,13 @@ def target_rows(figures, size):
     rows = []
     if "one" in figures and "floor" in figures:
         ratio = figures["one"] / figures["floor"]
-        rows.append(("one full submission / floor", f"{ratio:.2f} x ({figures['one']:.1f} s / {figures['floor']:.1f} s)",
-                     f"<= {RATIO_TO_FLOOR}", ratio <= RATIO_TO_FLOOR))
+        measured = f"{ratio:.2f} x ({figures['one']:.1f} s / {figures['floor']:.1f} s)"
+        rows.append(("one full submission / floor", measured, f"<= {RATIO_TO_FLOOR}", ratio <= RATIO_TO_FLOOR))
     timings = figures.get("class", {})
     jobs = size * len(notebook_names())
     for count, seconds in sorted(timings.items()):
-        rows.append((f"class of {size}, {count} worker(s)", f"{seconds / 60:.1f} min, {jobs / seconds * 60:.0f} "
-                     "notebooks per minute", "", None))
+        measured = f"{seconds / 60:.1f} min, {jobs / seconds * 60:.0f} notebooks per minute"
+        rows.append((f"class of {size}, {count} worker(s)", measured, "", None))
     if 2 in timings:
         minutes = timings[2] / 60 * CLASS_OF / size
         scaled = "" if size == CLASS_OF else f" (scaled from {size})"
