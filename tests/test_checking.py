@@ -589,3 +589,76 @@ def test_a_failed_check_shows_the_student_s_call_not_helper_code(preamble):
     assert "check_array(np.array([1, 2]), [1, 3], name='f(x)')" in shown and "expected 3, got 2" in shown
     # Without the course preamble IPython shows the helper's lines: the test can fail.
     assert ("checking.py" in shown) == (not preamble), shown
+
+
+# ------------------------------------------------------------------ the trusted side judges with these checks
+
+# (got, expected, keyword arguments) that pass or fail check_array for different reasons.
+JUDGED_ARRAYS = [
+    (np.array([[1.0, 2.0]]), [[1.0, 2.0]], {}),
+    (np.array([[1.0, 2.0]]), [[1.0, 2.5]], {}),
+    (np.array([1.0 + 1e-7]), [1.0], {}),                    # within rtol 1e-6
+    (np.array([1e3 + 1e-2]), [1e3], {}),                     # beyond rtol 1e-6 of 1e3
+    (np.array([5e-9]), [0.0], {}),                           # within atol 1e-8
+    (np.array([1e3 + 1e-2]), [1e3], {"rtol": 1e-4}),
+    ([1.0, 2.0], [1.0, 2.0], {}),                            # a list where an array was promised
+    (np.zeros((3, 3)), np.zeros((2, 2)), {"hint": "Valid mode."}),
+    (np.array([1, 2]), [1.0, 2.5], {}),                      # integer dtype, fractions expected
+    (np.array([2, 3]), [2, 3], {"exact": True}),
+    (np.array([2.0, 3.0 + 1e-12]), [2, 3], {"exact": True}),
+    (np.array([[3, 4]]), [[1, 2]], {"likely_mistakes": {"the input": [[3, 4]]}}),
+]
+
+
+def _arguments_of_check_array(options):
+    """check_array's keywords for expect_array's: hint is shape_hint, exact means both tolerances 0."""
+    arguments = {"shape_hint" if k == "hint" else k: v for k, v in options.items() if k != "exact"}
+    if options.get("exact"):
+        arguments.update(rtol=0.0, atol=0.0)
+    return arguments
+
+
+def _outcome(check, *args, **kwargs):
+    """None when the check passes, else its message (AssertionError and Failed alike)."""
+    from grading.core.testing import Failed
+
+    try:
+        check(*args, **kwargs)
+    except (AssertionError, Failed) as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.parametrize("got, expected, options", JUDGED_ARRAYS)
+def test_the_trusted_expect_array_is_check_array(got, expected, options):
+    """Same verdict and same message as the notebook's check: one rule, written once."""
+    from grading.core.testing import expect_array
+
+    trusted = _outcome(expect_array, got, expected, "f(X)", **options)
+    notebook = _outcome(check_array, got, expected, "f(X)", **_arguments_of_check_array(options))
+    assert trusted == notebook
+
+
+@pytest.mark.parametrize("got, expected", [(3, 3), (4, 3), (True, 1), (3.0 + 3e-9, 3.0), (3.0 + 1e-8, 3.0),
+                                           (np.int64(3), 3), (np.array(3.0), 3), ([3], 3), (None, 3)])
+def test_the_trusted_expect_scalar_is_check_scalar(got, expected):
+    from grading.core.testing import expect_scalar
+
+    assert _outcome(expect_scalar, got, expected, "n") == _outcome(check_scalar, got, expected, "n")
+
+
+@pytest.mark.parametrize("got, shape", [(np.zeros((2, 3)), (2, 3)), (np.zeros((3, 2)), (2, 3)), (np.zeros(4), 4),
+                                        ("text", (1,))])
+def test_the_trusted_expect_shape_is_check_shape(got, shape):
+    from grading.core.testing import expect_shape
+
+    assert (_outcome(expect_shape, got, shape, "Y", hint="Padding?")
+            == _outcome(check_shape, got, shape, "Y", shape_hint="Padding?"))
+
+
+def test_expect_scalar_still_insists_on_a_python_int_when_asked():
+    from grading.core.testing import Failed, expect_scalar
+
+    expect_scalar(3, 3, "n", kind="int")
+    with pytest.raises(Failed, match="should be a Python int, got int64"):
+        expect_scalar(np.int64(3), 3, "n", kind="int")
