@@ -234,7 +234,8 @@ def separable_factors(student):
         for K, label in [(kernels["sobel_x"], "sobel_x"), (kernels["sobel_y"], "sobel_y"),
                          (np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256, "5×5 binomial blur"),
                          (np.ones((3, 5)), "3×5 box"), (np.zeros((3, 3)), "the zero kernel"),
-                         (np.array([[1.0, -2.0, 1.0]]), "a single row"), (np.array([[1.0], [-2.0], [1.0]]), "a single column")]:
+                         (np.array([[1.0, -2.0, 1.0]]), "a single row"),
+                         (np.array([[1.0], [-2.0], [1.0]]), "a single column")]:
             factors = student.separable_factors(K)
             expect_true(factors is not None, f"separable_factors({label}) returned None, but {label} is separable")
             call = f"np.outer(*separable_factors({label}))"
@@ -275,7 +276,8 @@ def separable_factors(student):
                      rtol=1e-5, atol=1e-8)
         K_small = 1e-6 * np.outer([1, 2, 1], [1, 0, -1])
         factors = student.separable_factors(K_small)
-        message = "a small but separable kernel must be separable: the tolerance is relative to the largest singular value"
+        message = ("a small but separable kernel must be separable: the tolerance is relative to the largest "
+                   "singular value")
         expect_true(factors is not None, message)
         expect_array(_factors(factors, "separable_factors(K)"), K_small, message, rtol=1e-5, atol=1e-15)
         near = np.outer([1, 2, 1], [1, 0, -1]) + 1e-3 * np.outer([1, -1, 1], [0, 1, 0])
@@ -293,4 +295,5 @@ def separable_factors(student):
         expect_true(student.separable_factors(np.array([[0, 1, 0], [1, -8, 1], [0, 1, 0]])) is None,
                     "a Laplace kernel was called separable")
         for bad in (np.ones(4), np.ones((2, 2, 2))):
-            expect_raises("ValueError", lambda: student.separable_factors(bad), f"separable_factors of shape {bad.shape}")
+            expect_raises("ValueError", lambda: student.separable_factors(bad),
+                          f"separable_factors of shape {bad.shape}")
