@@ -3,7 +3,7 @@
 # and write to what they find; plant an IPython startup file and a kernelspec for later
 # kernels; leave a process behind that would write later; and try the network. Inside the
 # sandbox there is nothing to find and nowhere to write but a private, temporary home:
-# full marks for the right answers, and nothing outside changes (tests/test_grading_threats.py).
+# full marks for the right answers, and nothing outside changes (tests/test_roundtrip.py).
 # scores: {"test_output_size": 1, "test_corr2d_valid": 3, "test_corr2d_stride_padding": 2, "test_conv2d": 2}
 
 # %% output_size

@@ -2,7 +2,7 @@
 # (no CPU time). The request for the first test's copy gets no answer within its 10 s, so the set-up
 # counts as broken for every test of the notebook: every test scores 0, after 10 s, not 4 × 30.
 # (That a large request to a process that reads nothing never blocks the grader is
-# tests/test_sandbox.py::test_a_process_that_stops_reading_never_blocks_the_grader.)
+# tests/core/test_sandbox.py::test_a_process_that_stops_reading_never_blocks_the_grader.)
 # scores: {"test_sobel_magnitude": 0, "test_sobel_angle": 0, "test_correlate_separable": 0, "test_separable_factors": 0}
 
 # %% separable_factors

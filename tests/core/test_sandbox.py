@@ -582,19 +582,6 @@ def test_a_reference_reaches_only_the_copy_of_the_test_that_asked_for_it():
         session.end_test()
 
 
-def test_tests_share_a_set_up_only_behind_every_reference_seen_before():
-    from types import SimpleNamespace as T
-
-    from grading.core.engine import test_order
-
-    tests = {"a": T(policy="torch", references=["r1", "r2"]), "b": T(policy="torch", references=[]),
-             "c": T(policy="numpy", references=[]), "d": T(policy="torch", references=["r1"]),
-             "e": T(policy="torch", references=["r3"])}
-    order = [(gid, fresh) for gid, _, fresh in test_order(tests)]
-    # Fewer references first; "e" lacks r1, which "d" (before it) had: a fresh set-up.
-    assert order == [("c", True), ("b", True), ("d", False), ("e", True), ("a", True)]
-
-
 def test_a_process_that_stops_reading_never_blocks_the_grader():
     import threading
 

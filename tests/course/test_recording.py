@@ -13,13 +13,13 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grading.course import recording
-from grading.__main__ import _venv_on_path
+from grading.course.autograde import venv_on_path
 from nbtools import ASSIGNMENT, RELEASE, make_course
 
 
 @pytest.fixture
 def course(tmp_path):
-    _venv_on_path()  # nbgrader runs alembic to make a gradebook
+    venv_on_path()  # nbgrader runs alembic to make a gradebook
     root = make_course(tmp_path / "course")
     shutil.copytree(RELEASE, root / "release" / ASSIGNMENT)
     return root
