@@ -118,10 +118,19 @@ def fresh_copy(course, folder):
 
 # ---------------------------------------------------------------------------------------- running
 
+class AutogradeFailed(Exception):
+    """autograde exited with an error: the part that ran it has no figure."""
+
+
 def autograde(root, log, workers=None, scheduler=None, assignments=None):
     """Run ``python -m grading autograde`` in ``root``; returns (wall seconds, its output).
 
     The output goes to ``log`` (a class takes minutes: ``tail -f`` it).
+
+    Raises
+    ------
+    AutogradeFailed
+        When it exits with an error (a failed notebook counts: its time would not be a grading's).
     """
     command = [sys.executable, "-m", "grading"]
     command += ["--assignments", str(assignments)] if assignments else []
@@ -136,6 +145,7 @@ def autograde(root, log, workers=None, scheduler=None, assignments=None):
     output = Path(log).read_text()
     if run.returncode:
         print(f"  autograde exited with {run.returncode}; its last lines:\n{output[-3000:]}")
+        raise AutogradeFailed(f"autograde exited with {run.returncode} after {seconds:.0f} s (see {log})")
     return seconds, output
 
 
@@ -393,6 +403,24 @@ def target_rows(figures, size):
     return rows
 
 
+def run_parts(parts, scratch, size, workers):
+    """Run the chosen parts in order; returns (figures, {part: why it failed})."""
+    figures, failed = {}, {}
+    steps = {"floor": lambda: floor_part(scratch),
+             "one": lambda: one_part(scratch, figures.get("floor")),
+             "class": lambda: class_part(scratch, size, workers),
+             "regrade": lambda: regrade_part(scratch, size),
+             "dask": lambda: dask_part(scratch, size, figures.get("class", {}).get(2))}
+    for part in PARTS:
+        if part in parts:
+            try:
+                figures[part] = steps[part]()
+            except (AutogradeFailed, subprocess.CalledProcessError) as error:
+                failed[part] = str(error)
+                print(f"  {part}: no figure, {error}", flush=True)
+    return figures, failed
+
+
 def print_table(rows):
     print("\n| figure | measured | target | met |\n|---|---|---|---|")
     for figure, measured, target, met in rows:
@@ -419,18 +447,9 @@ def main(argv=None):
         scratch.mkdir(parents=True, exist_ok=args.scratch is None)
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} at the start; parts: {', '.join(parts)}", flush=True)
-        figures = {}
-        if "floor" in parts:
-            figures["floor"] = floor_part(scratch)
-        if "one" in parts:
-            figures["one"] = one_part(scratch, figures.get("floor"))
-        if "class" in parts:
-            figures["class"] = class_part(scratch, args.class_size, args.workers)
-        if "regrade" in parts:
-            figures["regrade"] = regrade_part(scratch, args.class_size)
-        if "dask" in parts:
-            figures["dask"] = dask_part(scratch, args.class_size, figures.get("class", {}).get(2))
-        print_table(target_rows(figures, args.class_size))
+        figures, failed = run_parts(parts, scratch, args.class_size, args.workers)
+        print_table(target_rows(figures, args.class_size)
+                    + [(f"part {part}", f"FAILED: {why}", "", False) for part, why in failed.items()])
         print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)")
 
 
