@@ -97,6 +97,7 @@ def bundle(tmp_path_factory):
     return build("ex04", tmp_path_factory.mktemp("dist") / "ex04-student.zip", title="Convolutional neural networks")
 
 
+@pytest.mark.slow
 def test_the_bundle_holds_the_student_material_only(bundle):
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
@@ -115,6 +116,7 @@ def test_the_bundle_holds_the_student_material_only(bundle):
     assert not re.search(r"^(rfc3987-syntax|lark)==", requirements, re.M | re.I)
 
 
+@pytest.mark.slow
 def test_no_solution_or_hidden_test_line_is_in_the_bundle(bundle):
     assert len(secret_lines()) > 100, "the scan must have solution lines to look for"
     assert leaks(bundle) == []
@@ -138,6 +140,7 @@ def _utc_time(info):
     return None
 
 
+@pytest.mark.slow
 def test_the_files_are_dated_when_their_inputs_last_changed(bundle):
     # Not a fixed old date (the Lab listed the notebooks as "11mo ago"): the last commit of what
     # the bundle is made of, or the build time when that has uncommitted changes.
@@ -154,6 +157,7 @@ def test_the_files_are_dated_when_their_inputs_last_changed(bundle):
     assert dos == {float(seconds - seconds % 2)} or dos == {float(seconds)}, (dos, seconds)
 
 
+@pytest.mark.slow
 def test_the_same_inputs_give_the_same_zip(tmp_path, monkeypatch):
     from grading.course.bundle import build
 
@@ -172,6 +176,7 @@ def _readme_commands(readme):
     return setup, open_lab
 
 
+@pytest.mark.slow
 def test_the_readme_set_up_tries_no_other_index(bundle):
     # pip retried an unreachable --extra-index-url for 16 minutes; the set-up script tries
     # PyTorch's CPU index once, alone, without retries.

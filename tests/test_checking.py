@@ -575,6 +575,7 @@ def test_a_missing_or_partial_flip_is_named_not_called_an_offset():
     check_array(expected, expected, likely_mistakes=mistakes)  # right is right
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preamble", [True, False])
 def test_a_failed_check_shows_the_student_s_call_not_helper_code(preamble):
     import nbformat

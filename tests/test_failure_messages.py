@@ -119,6 +119,7 @@ def _overflow_in_chromium(html, tmp_path):
     return [int(v) for v in found.split(",")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("template", ["feedback", "formgrade"])
 def test_a_long_failure_message_wraps_on_the_page(template, tmp_path):
     html = _page(template)

@@ -10,6 +10,7 @@ import importlib.metadata
 import re
 import sys
 
+import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
@@ -62,6 +63,7 @@ def bundle_pins(platform=None):
     return pins
 
 
+@pytest.mark.slow
 def test_every_module_the_students_import_is_in_the_bundle():
     distributions = importlib.metadata.packages_distributions()
     pinned = bundle_pins("linux")
@@ -79,6 +81,7 @@ def test_the_scan_sees_imports_inside_functions():
         == {"tqdm", "numpy"}
 
 
+@pytest.mark.slow
 def test_the_pins_are_the_closure_on_every_platform():
     linux, mac, windows = bundle_pins("linux"), bundle_pins("darwin"), bundle_pins("win32")
     # Read off the packages' metadata: tqdm and IPython need colorama on Windows only, the terminal
@@ -93,6 +96,7 @@ def test_the_pins_are_the_closure_on_every_platform():
         assert tool not in linux
 
 
+@pytest.mark.slow
 def test_every_linux_pin_is_what_the_course_venv_runs():
     # The course venv is installed from the same lock; a pin that differs from what is installed
     # here would hand students something never tested.

@@ -26,7 +26,9 @@ from grading.core.testing import Student
 from grading.core.sandbox import Limits, Session, bwrap_path, grader_folder_path, seccomp_filter
 from nbtools import ROOT
 
-pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (make venv installs it as root)")
+# Every test starts sandboxes (a second or so each): none is in make test-fast.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (make venv installs it as root)")]
 
 PRELUDE = ["import numpy as np"]
 

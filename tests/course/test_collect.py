@@ -345,6 +345,7 @@ def zeros_zip(members):
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_zip_bombs_are_refused_by_their_unpacked_size(course):
     # 0.2 MB that unpack to 240 MB: ten notebooks just under the limit of one, over that of a hand-in.
     bomb = zeros_zip({f"ex04/{i:02d}_convolutions.ipynb": 24 * 2**20 for i in range(10)})

@@ -34,6 +34,7 @@ def record(inbound, student, day, files, tag="r"):
     return folder
 
 
+@pytest.mark.slow
 def test_collect_takes_only_regular_files_of_the_student_s_own_account(tmp_path):
     other = another_account()
     if other is None:
@@ -127,6 +128,7 @@ def collect_in_process(course):
     return result["log"]
 
 
+@pytest.mark.slow
 def test_many_planted_submissions_are_set_aside_without_reading_them(tmp_path, monkeypatch):
     """One large file hard-linked into many newer folders in one's own name: none of it is read."""
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # the gradebook's alembic

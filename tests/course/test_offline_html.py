@@ -129,6 +129,7 @@ def test_the_course_config_gives_nbgrader_these_settings():
     assert settings["filters"]["markdown2html"] == "grading.course.offline_html.markdown2html"
 
 
+@pytest.mark.slow
 def test_published_solutions_fetch_nothing_and_describe_every_figure(tmp_path):
     from grading.course.offline_html import export_solutions
 

@@ -33,6 +33,7 @@ def snapshot(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_a_fresh_clone_s_gradebook_learns_the_assignment_without_touching_release(course, capsys):
     # make autograde stopped on a fresh clone: the gradebook knew no assignment until make assignment
     # (75 s, regenerating release/ and notebooks/) had run.
@@ -48,6 +49,7 @@ def test_a_fresh_clone_s_gradebook_learns_the_assignment_without_touching_releas
     assert recording.register_assignment(course, ASSIGNMENT, db_url(course)) is False, "only once"
 
 
+@pytest.mark.slow
 def test_a_release_that_source_no_longer_generates_is_named(course, capsys):
     stale = course / "release" / ASSIGNMENT / "02_sobel_laplace.ipynb"
     stale.write_text(stale.read_text().replace("Sobel", "Sobel (old)", 1))
@@ -56,6 +58,7 @@ def test_a_release_that_source_no_longer_generates_is_named(course, capsys):
     assert len(notes) == 1 and "release/ex04/02_sobel_laplace.ipynb" in notes[0] and "make assignment" in notes[0]
 
 
+@pytest.mark.slow
 def test_moodle_names_reach_the_gradebook_and_names_set_there_stay(course):
     # Formgrader listed every Moodle student as "None, None".
     participants = course / "downloaded" / ASSIGNMENT / "participants.csv"
@@ -71,6 +74,7 @@ def test_moodle_names_reach_the_gradebook_and_names_set_there_stay(course):
     assert names == {"4711": ("Grace Brewster", "Hopper"), "aturing": ("Alan M.", "Turing"), "7": (None, "Plato")}
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Object of type")  # SQLAlchemy, on nbgrader's add_submission
 def test_only_students_whose_results_are_newer_than_nbgrader_s_record_are_recorded(course):
     recording.register_assignment(course, ASSIGNMENT, db_url(course))

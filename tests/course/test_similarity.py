@@ -40,6 +40,7 @@ def _notebook_wide(rows):
             if row["notebook"] == NOTEBOOK and row["grade_id"] == "all"]
 
 
+@pytest.mark.slow
 def test_the_disguised_copy_ranks_first_and_clearly_above_the_independent_solution(crafted):
     ranked = _notebook_wide(crafted["rows"])
     assert ranked[0][1] == {"honest", "disguised"}, ranked[:3]
@@ -82,6 +83,7 @@ def test_the_csv_has_every_cell_and_the_notebook_with_similarities_in_0_to_1(cra
     assert len(rows) == 4 * students * (students - 1) // 2
 
 
+@pytest.mark.slow
 def test_the_same_class_gives_the_same_file_whatever_python_hashes_strings_with(crafted, tmp_path):
     # copydetect hashes k-grams with Python's hash(), which PYTHONHASHSEED changes; ours does not.
     code = ("import sys; from grading.course.similarity import write_similarity; "
@@ -108,6 +110,7 @@ def test_the_page_shows_pairs_side_by_side_and_student_text_only_as_text(crafted
     assert len(sides) == 2 and all(side.find("mark") for side in sides)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(missing_tools()), reason="needs Chromium and chromedriver (make browser-tools)")
 def test_the_page_renders_offline_with_its_figure(crafted, tmp_path):
     page = crafted["root"] / "reports" / ASSIGNMENT / "similarity.html"
@@ -118,6 +121,7 @@ def test_the_page_renders_offline_with_its_figure(crafted, tmp_path):
     assert (tmp_path / "similarity.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_a_pasted_table_is_compared_by_its_start_and_shown_cut():
     rows = "".join(f"    ({i}, {i / 2:.6f}, 'row {i:06d}'),\n" for i in range(60_000))
     big = similarity.fingerprint(f"TABLE = [\n{rows}]\n")
