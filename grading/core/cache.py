@@ -177,19 +177,26 @@ def stale_tests(stored, keys):
 
 
 def merge(stored, keys, fresh):
-    """The record after grading the stale tests: stored results of the others, fresh ones of these.
+    """The record after grading some tests: their fresh results beside the stored ones of the others.
 
-    ``fresh`` is a result of :func:`grading.core.engine.grade_notebook` run for the stale tests
-    only; its notes on the file and its cells set aside replace the stored ones (they come from the
-    same cells, as every test's key holds them).
+    Only the tests in ``fresh`` take their key from ``keys``: a stored result that no longer holds
+    keeps its old key, so that it stays stale until it is graded. ``fresh`` is a result of
+    :func:`grading.core.engine.grade_notebook` for some tests; its notes on the file and its cells
+    set aside replace the stored ones (they come from the same cells, as every test's key holds them).
     """
     old = (stored or {}).get("result", {})
-    tests = {gid: (fresh["tests"].get(gid) or old.get("tests", {}).get(gid)) for gid in keys}
+    old_keys = (stored or {}).get("keys", {})
+    tests, record_keys = {}, {}
+    for gid in keys:  # the source notebook's order
+        if gid in fresh.get("tests", {}):
+            tests[gid], record_keys[gid] = fresh["tests"][gid], keys[gid]
+        elif gid in old.get("tests", {}) and gid in old_keys:
+            tests[gid], record_keys[gid] = old["tests"][gid], old_keys[gid]
     result = {**old, **{k: v for k, v in fresh.items() if k != "tests"}, "tests": tests}
     changed = (stored or {}).get("changed")
-    if stored is None or _verdicts(result) != _verdicts(old) or changed is None:
+    if stored is None or changed is None or _verdicts(result) != _verdicts(old):
         changed = time.time_ns()
-    return {"keys": dict(keys), "result": result, "changed": changed}
+    return {"keys": record_keys, "result": result, "changed": changed}
 
 
 def write(path, record):

@@ -18,7 +18,6 @@ aside, the set-up starts again without it, and only the tests of what it was to 
 """
 
 import ast
-import hashlib
 import json
 import re
 import time
@@ -77,14 +76,16 @@ def read_notebook(path):
     return nb
 
 
-def _source_text(cell):
+def cell_source(cell):
+    """A cell's source as one text, whatever the file holds there ("" for anything but text)."""
     source = cell.get("source", "") if isinstance(cell, dict) else ""
     if isinstance(source, list):
         source = "".join(s for s in source if isinstance(s, str))
     return source if isinstance(source, str) else ""
 
 
-def _meta(cell):
+def nbgrader_metadata(cell):
+    """A cell's nbgrader metadata, or {} where the cell has none (or not as a mapping)."""
     if not isinstance(cell, dict):
         return {}
     meta = cell.get("metadata")
@@ -105,11 +106,11 @@ def notebook_plan(source_path):
     nb = json.loads(Path(source_path).read_text(encoding="utf-8"))
     plan = {"solutions": [], "tests": {}, "written": {}, "defines": {}}
     for cell in nb["cells"]:
-        meta = _meta(cell)
+        meta = nbgrader_metadata(cell)
         gid = meta.get("grade_id")
         if cell["cell_type"] == "code" and meta.get("solution"):
             plan["solutions"].append(gid)
-            plan["defines"][gid] = defined_names(_source_text(cell))
+            plan["defines"][gid] = defined_names(cell_source(cell))
         elif cell["cell_type"] == "code" and meta.get("grade"):
             plan["tests"][gid] = float(meta.get("points", 0))
         elif cell["cell_type"] == "markdown" and meta.get("grade"):
@@ -161,11 +162,11 @@ def student_cells(submission_path, solution_ids):
         return [(gid, "") for gid in solution_ids], problems
     found = {}
     for cell in cells:
-        gid = _meta(cell).get("grade_id")
+        gid = nbgrader_metadata(cell).get("grade_id")
         if gid in solution_ids and isinstance(cell, dict) and cell.get("cell_type") == "code":
             if gid in found:
                 problems.append(f"the solution cell {gid} appears more than once; the last one is graded")
-            found[gid] = _source_text(cell)
+            found[gid] = cell_source(cell)
     for gid in solution_ids:
         if gid not in found:
             problems.append(f"the solution cell {gid} is missing (or is no longer a code cell)")
@@ -378,7 +379,8 @@ def _cell_failure_sentence(grade_id, names, error, missing):
     return sentence + "."
 
 
-def grade_notebook(assignment, source_path, submission_path, notebook=None, sandboxed=True, limits=None, uid=None):
+def grade_notebook(assignment, source_path, submission_path, notebook=None, sandboxed=True, limits=None, uid=None,
+                   only=None):
     """Grade one student's notebook with the trusted tests.
 
     Parameters
@@ -396,6 +398,8 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
     limits : grading.core.sandbox.Limits, optional
     uid : int, optional
         User id inside the sandbox (when grading as root).
+    only : iterable of str, optional
+        The grade_ids of the tests to run (default: all); the result holds just these.
 
     Returns
     -------
@@ -422,7 +426,8 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
     faulty = {}  # grade_id -> what the cell did: set aside for every later set-up of this job
     sessions = {}  # policy -> the session its tests are copies of
     try:
-        for gid, trusted, fresh in test_order({gid: tests[gid] for gid in plan["tests"]}):
+        chosen = [gid for gid in plan["tests"] if only is None or gid in set(only)]
+        for gid, trusted, fresh in test_order({gid: tests[gid] for gid in chosen}):
             points, policy = plan["tests"][gid], trusted.policy
             started = time.monotonic()
             if policy not in setup_failed and (fresh or not sessions[policy].usable):
@@ -446,28 +451,5 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
     finally:
         for session in sessions.values():
             session.close()
-    return {"notebook": notebook, "tests": {gid: results[gid].to_dict() for gid in plan["tests"]}, "problems": problems,
+    return {"notebook": notebook, "tests": {gid: results[gid].to_dict() for gid in plan["tests"] if gid in results}, "problems": problems,
             "setups": setups, "faulty_cells": {gid: faulty[gid] for gid in plan["solutions"] if gid in faulty}}
-
-
-def job_key(assignment, source_path, submission_path, sandboxed=True):
-    """What a job's result depends on: the source, the student's file, the engine and the assignment's package.
-
-    The engine is this package's modules and :mod:`helpers.checking`, whose comparisons the trusted
-    tests use; course tooling (collecting, recording, feedback) changes no result.
-    """
-    import helpers.checking
-
-    assignment = assignments.load(assignment) if isinstance(assignment, str) else assignment
-    digest = hashlib.sha256()
-    digest.update(b"sandboxed" if sandboxed else b"unsandboxed")
-    for path in (source_path, submission_path):
-        try:
-            digest.update(Path(path).read_bytes())
-        except OSError:
-            digest.update(b"<missing>")
-    code = [*sorted(Path(__file__).resolve().parent.rglob("*.py")), Path(helpers.checking.__file__),
-            *assignment.source_files()]
-    for path in code:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()

@@ -1,11 +1,11 @@
 """Grading jobs of a course: which there are, their cached results, and running them.
 
-A job is one (student, notebook) pair. Its result is cached in
-``.grading/<assignment>/<student>/<notebook>.json`` under the course folder, keyed by
-:func:`grading.core.engine.job_key` (the source notebook, the student's file, the trusted tests and
-the engine), and written atomically. An interrupted run therefore loses at most the jobs that
-were running, and a second run computes only what is missing or out of date. The cache is
-written by the coordinator only; jobs themselves return data.
+A job is one (student, notebook) pair and the tests of it to grade: every test whose cached
+result does not hold any more (:mod:`grading.core.cache`: a key per test), or those asked for by
+name. Results live in ``.grading/<assignment>/<student>/<notebook>.json`` under the course
+folder, written atomically. An interrupted run therefore loses at most the jobs that were
+running, and a second run computes only what is missing or out of date. The cache is written by
+the coordinator only; jobs themselves return data.
 
 A job that the grading machine fails (:class:`grading.core.errors.MachineFailure`: no sandbox could
 be created, no process started, its worker died) is graded again, and after
@@ -13,6 +13,8 @@ be created, no process started, its worker died) is graded again, and after
 next run grades it.
 """
 
+import functools
+import hashlib
 import json
 import os
 import sys
@@ -20,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from grading.core import cache
 from grading.course.student_ids import is_student_id, normal_id, shown, why_not_a_student_id
 
 UNSAFE_ENV = "GRADING_UNSAFE_NO_SANDBOX"
@@ -42,54 +45,110 @@ def paths(root, assignment, student, notebook):
             root / "submitted" / student / assignment / f"{notebook}.ipynb")
 
 
-def cached(root, assignment, student, notebook, sandboxed=True):
-    """The cached result of a job if it is up to date, else None."""
-    from grading.core.engine import job_key
+def _plan(source_path):
+    from grading.core.engine import notebook_plan
+
+    stat = os.stat(source_path)
+    return _plan_of(str(source_path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _plan_of(source_path, mtime_ns, size):
+    from grading.core.engine import notebook_plan
+
+    return notebook_plan(source_path)
+
+
+def solution_sources(submission_path, solution_ids):
+    """The student's solution cells as the cache keys see them: [(grade_id, source)], read as plain JSON.
+
+    The same cells :func:`grading.core.engine.student_cells` grades, for a version 4 notebook; any
+    other file (unreadable, another version) counts by its bytes, so that a change of it still
+    regrades it.
+    """
+    from grading.core.engine import cell_source, nbgrader_metadata
+
+    try:
+        data = Path(submission_path).read_bytes()
+    except OSError:
+        return [("<missing>", "")]
+    try:
+        content = json.loads(data)
+        cells = content["cells"] if content.get("nbformat") == 4 else None
+    except (ValueError, AttributeError, KeyError, TypeError, RecursionError):
+        cells = None
+    if not isinstance(cells, list):
+        return [("<file>", hashlib.sha256(data).hexdigest())]
+    found = {}
+    for cell in cells:
+        gid = nbgrader_metadata(cell).get("grade_id")
+        if gid in solution_ids and isinstance(cell, dict) and cell.get("cell_type") == "code":
+            found[gid] = cell_source(cell)
+    return [(gid, found.get(gid, "")) for gid in solution_ids]
+
+
+def test_keys(root, assignment, student, notebook, sandboxed=True):
+    """{grade_id: key} of one job's tests (:func:`grading.core.cache.test_keys`)."""
+    from grading.core import assignment as assignments
 
     source, submission = paths(root, assignment, student, notebook)
-    path = cache_path(root, assignment, student, notebook)
-    try:
-        stored = json.loads(path.read_text())
-    except (OSError, ValueError):
+    plan = _plan(source)
+    cells = solution_sources(submission, plan["solutions"])
+    return cache.test_keys(assignments.load(assignment), notebook, plan, cells, sandboxed)
+
+
+def stale_tests(root, assignment, student, notebook, sandboxed=True, force=()):
+    """The grade_ids of one job to grade now: those without a result that holds, and those in ``force``
+    (grade_ids, or True for all)."""
+    keys = test_keys(root, assignment, student, notebook, sandboxed)
+    stale = cache.stale_tests(cache.read(cache_path(root, assignment, student, notebook)), keys)
+    return [gid for gid in keys if gid in stale or force is True or gid in force]
+
+
+def cached(root, assignment, student, notebook, sandboxed=True):
+    """The stored result of a job if every test's result holds, else None."""
+    record = cache.read(cache_path(root, assignment, student, notebook))
+    if record is None or stale_tests(root, assignment, student, notebook, sandboxed):
         return None
-    return stored["result"] if stored.get("key") == job_key(assignment, source, submission, sandboxed) else None
+    return record["result"]
 
 
-def store(root, assignment, student, notebook, key, result):
-    """Write a job's result atomically (a crash mid-write leaves the old file or none)."""
+def store(root, assignment, student, notebook, keys, fresh):
+    """Merge freshly graded tests into the job's record and write it (atomically)."""
     path = cache_path(root, assignment, student, notebook)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "w") as stream:
-        json.dump({"key": key, "result": result}, stream, indent=1, sort_keys=True)
-    os.replace(temporary, path)
+    record = cache.merge(cache.read(path), keys, fresh)
+    cache.write(path, record)
+    return record["result"]
 
 
-def run_job(root, assignment, student, notebook, sandboxed=True, uid=None):
-    """Grade one job now (no cache); returns (key, result). A pure function of its files.
+def run_job(root, assignment, student, notebook, sandboxed=True, uid=None, only=None):
+    """Grade one job's tests now (no cache): ``only`` those grade_ids, or all. A pure function of its files.
 
-    The result names no path of this machine (:func:`grading.core.private_paths.scrub_result`).
+    Returns (keys, result): the keys of the job's tests as they are now, and the result of the tests
+    graded, which names no path of this machine (:func:`grading.core.private_paths.scrub_result`).
     """
-    from grading.core.engine import grade_notebook, job_key
+    from grading.core.engine import grade_notebook
     from grading.core.private_paths import scrub_result
 
     source, submission = paths(root, assignment, student, notebook)
-    key = job_key(assignment, source, submission, sandboxed)
-    return key, scrub_result(grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, uid=uid),
-                             root)
+    keys = test_keys(root, assignment, student, notebook, sandboxed)
+    result = grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, uid=uid, only=only)
+    return keys, scrub_result(result, root)
 
 
 def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
-    """The job's result: from the cache, else graded now and cached."""
-    result = cached(root, assignment, student, notebook, sandboxed)
-    if result is None:
-        if log:
-            log.info("Grading %s/%s with the trusted tests", student, notebook)
-        key, result = run_job(root, assignment, student, notebook, sandboxed)
-        store(root, assignment, student, notebook, key, result)
-        if log:
-            for line in faulty_cell_lines(student, notebook, result):
-                log.warning("%s", line)
+    """The job's result: from the cache, with whatever does not hold there graded now and stored."""
+    stale = stale_tests(root, assignment, student, notebook, sandboxed)
+    record = cache.read(cache_path(root, assignment, student, notebook))
+    if record is not None and not stale:
+        return record["result"]
+    if log:
+        log.info("Grading %s/%s with the trusted tests", student, notebook)
+    keys, fresh = run_job(root, assignment, student, notebook, sandboxed, only=stale)
+    result = store(root, assignment, student, notebook, keys, fresh)
+    if log:
+        for line in faulty_cell_lines(student, notebook, fresh):
+            log.warning("%s", line)
     return result
 
 
@@ -227,14 +286,14 @@ def _worker_start():
         pass
 
 
-def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=True):
+def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=True, only=None):
     """A job as a pure function of file contents: what a Dask worker on another machine runs.
 
     The worker needs this course's ``grading`` package with the assignment's trusted tests (and
     bubblewrap), nothing of the course folder: the source notebook and the student's file arrive as
-    text and bytes.
+    text and bytes. Returns the result of the tests ``only`` names (default: all).
     """
-    from grading.core.engine import grade_notebook, job_key
+    from grading.core.engine import grade_notebook
     from grading.core.private_paths import scrub_result
     from grading.core.errors import MachineFailure
     from grading.core.sandbox import grader_folder
@@ -247,17 +306,17 @@ def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=T
             submission.write_bytes(submission_bytes)
         except OSError as error:  # a full disk: the worker's failure, not the student's
             raise MachineFailure(f"the job's files could not be written ({error})") from None
-        return job_key(assignment, source, submission, sandboxed), scrub_result(
-            grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed))
+        return scrub_result(grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, only=only))
 
 
 def _job(args):
     """One job in a worker process (a module-level function, so that it can be sent there)."""
-    root, assignment, student, notebook, sandboxed = args
-    return run_job(root, assignment, student, notebook, sandboxed)
+    root, assignment, (student, notebook, only), sandboxed = args
+    return run_job(root, assignment, student, notebook, sandboxed, only=only)
 
 
-def _duration(seconds):
+def format_duration(seconds):
+    """'7 s', or '2 min 05 s'."""
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
@@ -277,11 +336,11 @@ class Progress:
         width = 20
         bar = "#" * round(width * self.done / self.total) + "." * (width - round(width * self.done / self.total))
         print(f"  [{bar}] {self.done}/{self.total}  {student}/{notebook}: {text}  "
-              f"({self.failed} failed, {_duration(elapsed)} so far, about {_duration(left)} left)",
+              f"({self.failed} failed, {format_duration(elapsed)} so far, about {format_duration(left)} left)",
               file=self.out, flush=True)
 
 
-def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=True):
+def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=True, only=None):
     """A job as a Dask task made of the standard library and plain data.
 
     The scheduler unpickles every task it receives; a task that named :func:`grade_files` itself
@@ -292,7 +351,7 @@ def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=Tru
     import pkgutil
 
     return (operator.call, (pkgutil.resolve_name, "grading.core.jobs:grade_files"),
-            assignment, notebook, source_text, submission_bytes, sandboxed)
+            assignment, notebook, source_text, submission_bytes, sandboxed, only)
 
 
 def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
@@ -316,16 +375,19 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
         workers = len(client.scheduler_info().get("workers", {}))
         print(f"  Dask scheduler {address}: {workers} worker(s)", file=out, flush=True)
         graph, job_of = {}, {}
-        for student, notebook in todo:
+        for job in todo:
+            student, notebook, only = job
             source, submission = paths(root, assignment, student, notebook)
             key = f"{assignment}-{student}-{notebook}-{os.urandom(4).hex()}"
-            graph[key] = dask_task(assignment, notebook, source.read_text(encoding="utf-8"), submission.read_bytes(), sandboxed)
-            job_of[key] = (student, notebook)
+            graph[key] = dask_task(assignment, notebook, source.read_text(encoding="utf-8"), submission.read_bytes(),
+                                   sandboxed, only)
+            job_of[key] = job
         futures = client.get(graph, list(graph), sync=False, retries=3)
         try:
             for future in as_completed(futures):
                 try:
-                    outcome = future.result()
+                    student, notebook, _ = job_of[future.key]
+                    outcome = test_keys(root, assignment, student, notebook, sandboxed), future.result()
                 except Exception as error:
                     outcome = error
                 finished(job_of[future.key], outcome)
@@ -334,81 +396,126 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
             raise
 
 
-def expected_seconds(assignment, source_path, notebook):
-    """A notebook's time budget: the sum of its tests' limits (a rough guide to its grading time)."""
-    from grading.core import assignment as assignments
-    from grading.core.engine import notebook_plan
-
-    try:
-        tests = notebook_plan(source_path)["tests"]
-    except (OSError, ValueError, KeyError):
-        return 0.0
-    declared = assignments.load(assignment)
-    return sum(declared.test_seconds(notebook, gid) for gid in tests)
-
-
-def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None, scheduler=None):
-    """Grade every job whose result is not cached yet, ``workers`` at a time; returns a summary.
+def plan_jobs(root, assignment, jobs, sandboxed=True, students=(), tests=()):
+    """The jobs to run: [(student, notebook, grade_ids)], one per notebook with tests to grade.
 
     Parameters
     ----------
+    jobs : list of (student, notebook)
+    students : collection of str
+        Students whose every test is graded again, cached or not.
+    tests : collection of str
+        grade_ids graded again for every student, cached or not.
+    """
+    todo = []
+    for student, notebook in jobs:
+        force = True if student in students else tests
+        stale = stale_tests(root, assignment, student, notebook, sandboxed, force)
+        if stale:
+            todo.append((student, notebook, tuple(stale)))
+    return todo
+
+
+def split_for_workers(assignment, todo, workers):
+    """Spread few students' jobs over the workers: each test with a budget above the default in a job of its own.
+
+    A class has jobs enough for every worker; one late submission has one notebook whose trainings
+    take most of its time, and the other workers would wait for it. Each split costs one more
+    set-up, so jobs are split only while there are no more students than workers.
+    """
+    from grading.core import assignment as assignments
+
+    declared = assignments.load(assignment)
+    if workers < 2 or len({job[0] for job in todo}) > workers:
+        return list(todo)
+    split = []
+    for student, notebook, only in todo:
+        long = [gid for gid in only if declared.test_seconds(notebook, gid) > assignments.DEFAULT_TEST_SECONDS]
+        rest = tuple(gid for gid in only if gid not in long)
+        split += [(student, notebook, (gid,)) for gid in long] + ([(student, notebook, rest)] if rest else [])
+    return split
+
+
+def _job_budget(assignment, job):
+    from grading.core import assignment as assignments
+
+    declared = assignments.load(assignment)
+    return sum(declared.test_seconds(job[1], gid) for gid in job[2])
+
+
+def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None, scheduler=None, students=(),
+            tests=()):
+    """Grade every test whose result is not cached yet, ``workers`` jobs at a time; returns a summary.
+
+    Parameters
+    ----------
+    jobs : list of (student, notebook)
     workers : int, optional
         Jobs graded at once, each in a process of its own; default: one per core.
     scheduler : str, optional
         Address of a Dask scheduler (``tls://HOST:PORT``): the jobs run on its workers instead.
+    students, tests : collection of str
+        Graded again even where cached (:func:`plan_jobs`).
 
     Returns
     -------
     dict
-        ``graded``, ``cached`` and ``failed`` counts, ``failures`` [(student, notebook, reason)],
-        ``machine_failures`` [(student, notebook)] of those that the grading machine failed
-        (:data:`MACHINE_ATTEMPTS` times; nothing of them is stored), ``faulty_cells`` [line] naming
-        student, notebook and cell for each solution cell set aside (:func:`faulty_cell_lines`), and
-        ``seconds``.
+        ``graded``, ``cached`` and ``failed`` counts of notebooks, ``tests_graded`` (tests run),
+        ``failures`` [(student, notebook, reason)], ``machine_failures`` [(student, notebook)] of
+        those that the grading machine failed (:data:`MACHINE_ATTEMPTS` times; nothing of them is
+        stored), ``faulty_cells`` [line] naming student, notebook and cell for each solution cell
+        set aside (:func:`faulty_cell_lines`), and ``seconds``.
     """
     import concurrent.futures
     import multiprocessing
 
-    todo = [job for job in jobs if cached(root, assignment, *job, sandboxed) is None]
+    todo = plan_jobs(root, assignment, jobs, sandboxed, students, tests)
+    notebooks = {job[:2] for job in todo}
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    if not scheduler:
+        todo = split_for_workers(assignment, todo, workers)
     # The longest jobs first, so that no worker is left with a long one while the others are idle.
-    budget = {name: expected_seconds(assignment, paths(root, assignment, "_", name)[0], name) for name in {job[1] for job in todo}}
-    todo.sort(key=lambda job: -budget[job[1]])
-    workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo) or 1))
-    print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(todo)} already graded, {len(todo)} to grade, "
+    todo.sort(key=lambda job: -_job_budget(assignment, job))
+    workers = min(workers, len(todo) or 1)
+    tests_graded = sum(len(job[2]) for job in todo)
+    print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(notebooks)} already graded, {len(notebooks)} to grade "
+          f"({tests_graded} test(s)), "
           + (f"on the Dask cluster at {scheduler}" if scheduler else f"{workers} at a time"), file=out, flush=True)
     progress, failures, machine, faulty = Progress(len(todo), out), [], [], []
 
     def finished(job, outcome):
-        student, notebook = job
+        student, notebook, only = job
+        label = notebook if len(only) > 1 or len(todo) == len(notebooks) else f"{notebook} {only[0]}"
         if machine_failure(outcome):  # never the student's result: nothing is stored
             reason = f"the grading machine failed, not the student's work: {outcome}"
-            failures.append((student, notebook, reason))
-            machine.append(job)
-            progress.step(student, notebook, f"MACHINE FAILURE {outcome}", failed=True)
+            if (student, notebook) not in machine:
+                failures.append((student, notebook, reason))
+                machine.append((student, notebook))
+            progress.step(student, label, f"MACHINE FAILURE {outcome}", failed=True)
             return
         if isinstance(outcome, BaseException):  # a fault of the grader itself: say so, go on with the others
             reason = f"{type(outcome).__name__}: {outcome}"
             failures.append((student, notebook, reason))
-            progress.step(student, notebook, f"GRADER ERROR {reason}", failed=True)
+            progress.step(student, label, f"GRADER ERROR {reason}", failed=True)
             return
-        key, result = outcome
-        store(root, assignment, student, notebook, key, result)
+        keys, fresh = outcome
+        result = store(root, assignment, student, notebook, keys, fresh)
         score = sum(t["score"] for t in result["tests"].values())
         total = sum(t["points"] for t in result["tests"].values())
-        cells = list(result.get("faulty_cells") or {})
-        faulty.extend(faulty_cell_lines(student, notebook, result))
-        progress.step(student, notebook, f"{score:g}/{total:g} points"
+        cells = list(fresh.get("faulty_cells") or {})
+        faulty.extend(faulty_cell_lines(student, notebook, fresh))
+        progress.step(student, label, f"{score:g}/{total:g} points"
                       + (f", faulty cell{'s' if len(cells) > 1 else ''} {', '.join(cells)} set aside" if cells else ""))
 
     if scheduler and todo:
         _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out)
     elif workers == 1:
         def one_at_a_time(pending):
-            for job in pending:
+            for student, notebook, only in pending:
                 try:
-                    yield job, run_job(root, assignment, *job, sandboxed)
+                    yield (student, notebook, only), run_job(root, assignment, student, notebook, sandboxed, only=only)
                 except Exception as error:
-                    yield job, error
+                    yield (student, notebook, only), error
 
         _in_rounds(one_at_a_time, todo, finished, out)
     else:
@@ -417,7 +524,7 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
 
         def in_workers(pending):
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start) as pool:
-                futures = {pool.submit(_job, (str(root), assignment, *job, sandboxed)): job for job in pending}
+                futures = {pool.submit(_job, (str(root), assignment, job, sandboxed)): job for job in pending}
                 try:
                     for future in concurrent.futures.as_completed(futures):
                         try:
@@ -432,9 +539,10 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
                     raise
 
         _in_rounds(in_workers, todo, finished, out)
-    return {"graded": len(todo) - len(failures), "cached": len(jobs) - len(todo), "failed": len(failures),
-            "failures": failures, "machine_failures": machine, "faulty_cells": faulty,
-            "seconds": time.monotonic() - progress.started}
+    failed_notebooks = {f[:2] for f in failures}
+    return {"graded": len(notebooks - failed_notebooks), "cached": len(jobs) - len(notebooks),
+            "failed": len(failed_notebooks), "tests_graded": tests_graded, "failures": failures,
+            "machine_failures": machine, "faulty_cells": faulty, "seconds": time.monotonic() - progress.started}
 
 
 def write_not_graded_notes(root, assignment, not_graded, graded_students=()):

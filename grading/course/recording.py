@@ -26,6 +26,7 @@ import tempfile
 from collections import namedtuple
 from pathlib import Path
 
+from grading.core import cache
 from grading.core.jobs import cache_path
 from grading.course.student_ids import is_student_id, nbgrader_exclusion
 
@@ -124,8 +125,9 @@ def students_to_record(root, assignment, students, jobs, db_url):
 
     A student is recorded when the gradebook has no submission of theirs, when their autograded
     folder or one of its notebooks is missing, when a notebook is there that is no longer graded,
-    or when a job's result was stored after its autograded notebook was written (a new
-    submission, changed tests, or a run stopped before nbgrader recorded).
+    or when a job's verdicts changed after its autograded notebook was written (a new submission,
+    a changed test that judges differently, or a run stopped before nbgrader recorded). A test
+    graded again with the same verdict and message changes nothing to record.
     """
     from nbgrader.api import Gradebook
 
@@ -141,11 +143,19 @@ def students_to_record(root, assignment, students, jobs, db_url):
         notebooks = by_student.get(student, set())
         there = {p.stem: _mtime(p) for p in folder.glob("*.ipynb")}
         # A job without a stored result failed: nbgrader's recording grades it once more.
-        newer = any(notebook not in there or _mtime(cache_path(root, assignment, student, notebook)) >= there[notebook]
+        newer = any(notebook not in there
+                    or _changed(cache_path(root, assignment, student, notebook)) >= there[notebook]
                     for notebook in notebooks)
         if student not in recorded or not folder.is_dir() or newer or set(there) - notebooks:
             stale.append(student)
     return stale
+
+
+def _changed(path):
+    """When a job's verdicts last changed (nanoseconds); a missing or unreadable record counts as just now."""
+    record = cache.read(path)
+    changed = record.get("changed") if record else None
+    return changed if isinstance(changed, int) else float("inf")
 
 
 def _mtime(path):

@@ -136,25 +136,32 @@ def test_a_package_that_fails_to_import_is_not_cached(tmp_path, monkeypatch):
     assert assignments.load("demo_broken").notebooks == {}
 
 
-# ------------------------------------------------------------------ the cache key of a job
+# ------------------------------------------------------------------ the cache key of a test
 
-#: Prints the job key, then again after appending a comment to each file named on the command line.
+#: Prints the test's key, then again after appending a statement to each file named on the command line.
 KEYS_SCRIPT = '''
 import json, sys
-from pathlib import Path
-from grading.core.engine import job_key
+from grading.core import assignment, cache
 
-source, submission, *changed = sys.argv[1:]
-keys = [job_key("demo_keyed", source, submission)]
-for path in changed:
+PLAN = {"solutions": ["double"], "defines": {"double": ["double"]}, "tests": {"test_double": 1.0}}
+CELLS = [("double", "def double(x):\\n    return 2 * x\\n")]
+
+
+def key():
+    cache.engine_digest.cache_clear()
+    return cache.test_keys(assignment.load("demo_keyed"), "01_demo", PLAN, CELLS)["test_double"]
+
+
+keys = [key()]
+for path in sys.argv[1:]:
     with open(path, "a") as file:
-        file.write("\\n# changed\\n")
-    keys.append(job_key("demo_keyed", source, submission))
+        file.write("\\nCHANGED = 1\\n")
+    keys.append(key())
 print(json.dumps(keys))
 '''
 
 
-def test_the_job_key_follows_core_and_the_assignment_but_not_course_tooling(tmp_path):
+def test_the_test_key_follows_core_and_the_assignment_but_not_course_tooling(tmp_path):
     """Keys computed by a copy of the engine, as files of the copy and of the assignment change."""
     engine = tmp_path / "engine"
     (engine / "grading").mkdir(parents=True)
@@ -163,16 +170,13 @@ def test_the_job_key_follows_core_and_the_assignment_but_not_course_tooling(tmp_
         shutil.copytree(ROOT / "grading" / part, engine / "grading" / part,
                         ignore=shutil.ignore_patterns("__pycache__"))
     package = _package(tmp_path / "packages", "demo_keyed")
-    source, submission = tmp_path / "01_demo.ipynb", tmp_path / "submission.ipynb"
-    source.write_text("{}")
-    submission.write_text("{}")
     script = tmp_path / "keys.py"
     script.write_text(KEYS_SCRIPT)
     changed = [engine / "grading" / "course" / "recording.py", engine / "grading" / "course" / "preprocessors",
                engine / "grading" / "core" / "runner.py", package / "nb01_demo.py", package / "furniture.py"]
     changed[1] = next(changed[1].glob("*.py"))  # a module of course tooling's subpackage
     env = {"PYTHONPATH": str(engine), assignments.PATH_VARIABLE: str(tmp_path / "packages"), "PATH": "/usr/bin:/bin"}
-    run = subprocess.run([sys.executable, str(script), str(source), str(submission), *map(str, changed)],
+    run = subprocess.run([sys.executable, str(script), *map(str, changed)],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     first, after_course, after_course_package, after_core, after_tests, after_fixtures = json.loads(run.stdout)

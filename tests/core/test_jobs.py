@@ -32,20 +32,32 @@ def test_discover_names_files_that_are_not_graded(tmp_path):
 
 
 def test_results_are_cached_atomically_and_keyed_by_content(tmp_path):
-    (tmp_path / "source" / "ex04").mkdir(parents=True)
-    _write_notebook(tmp_path / "source" / "ex04" / "nb.ipynb")
-    submission = tmp_path / "submitted" / "ann" / "ex04" / "nb.ipynb"
-    _write_notebook(submission)
-    from grading.core.engine import job_key
+    """A stored result holds while the student's solution cells and the mode stay as they were."""
+    import shutil
 
-    key = job_key("ex04", tmp_path / "source" / "ex04" / "nb.ipynb", submission)
-    jobs.store(tmp_path, "ex04", "ann", "nb", key, {"tests": {}})
-    assert jobs.cached(tmp_path, "ex04", "ann", "nb") == {"tests": {}}
-    assert jobs.cached(tmp_path, "ex04", "ann", "nb", sandboxed=False) is None  # another mode, another key
-    submission.write_text(submission.read_text().replace("1 + 1", "2 + 2"))
-    assert jobs.cached(tmp_path, "ex04", "ann", "nb") is None  # a changed file is graded again
+    from nbtools import RELEASE, SOURCE
+
+    (tmp_path / "source" / "ex04").mkdir(parents=True)
+    shutil.copy(SOURCE / "01_convolutions.ipynb", tmp_path / "source" / "ex04")
+    submission = tmp_path / "submitted" / "ann" / "ex04" / "01_convolutions.ipynb"
+    submission.parent.mkdir(parents=True)
+    shutil.copy(RELEASE / "01_convolutions.ipynb", submission)
+    assert jobs.cached(tmp_path, "ex04", "ann", "01_convolutions") is None
+    keys = jobs.test_keys(tmp_path, "ex04", "ann", "01_convolutions")
+    result = {"tests": {gid: {"passed": False, "score": 0.0, "points": 1.0} for gid in keys}, "problems": []}
+    jobs.store(tmp_path, "ex04", "ann", "01_convolutions", keys, result)
+    assert jobs.cached(tmp_path, "ex04", "ann", "01_convolutions") == result
+    assert jobs.cached(tmp_path, "ex04", "ann", "01_convolutions", sandboxed=False) is None  # another mode
+    nb = nbformat.read(str(submission), as_version=4)
+    nb.cells[0].source += "\n# a markdown cell or an output changes nothing"
+    nbformat.write(nb, str(submission))
+    assert jobs.cached(tmp_path, "ex04", "ann", "01_convolutions") == result
+    solution = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")
+    solution.source += "\nx = 1\n"
+    nbformat.write(nb, str(submission))
+    assert jobs.cached(tmp_path, "ex04", "ann", "01_convolutions") is None  # a changed solution is graded again
     assert not list((tmp_path / ".grading").rglob(".tmp-*"))
-    json.loads((tmp_path / ".grading" / "ex04" / "ann" / "nb.json").read_text())
+    json.loads((tmp_path / ".grading" / "ex04" / "ann" / "01_convolutions.json").read_text())
 
 
 def test_discover_never_follows_a_symlink(tmp_path):
