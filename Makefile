@@ -106,11 +106,14 @@ instructor: venv
 TEST_WORKERS ?= auto
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 test: venv browser-tools
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(NBVAL_FLAGS) tests notebooks/$(ASSIGNMENT)
 
-# Unit tests only (seconds), for quick iterations on helpers/.
+# ruff and the tests not marked slow, the trusted tests run in-process among them: about 15 s on
+# two cores, as pytest's last line says (tests/README.md: what is where).
 test-fast: venv
-	$(BIN)/python -m pytest tests -m "not slow"
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 tests -m "not slow"
 
 nbval: venv
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks/$(ASSIGNMENT)

@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from helpers.datasets import as_tensors, digits_split  # noqa: E402
+from helpers.datasets import as_tensors, digits_split
 
 # The notebook's recipe (section 9).
 EPOCHS, LR, LABEL_SMOOTHING, BATCH_SIZE, MAX_SHIFT = 40, 0.01, 0.1, 64, 1

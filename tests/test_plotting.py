@@ -3,13 +3,13 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import scipy.signal  # noqa: E402
+import scipy.signal
 
-from helpers import data, plotting  # noqa: E402
+from helpers import data, plotting
 
 
 @pytest.fixture(autouse=True)

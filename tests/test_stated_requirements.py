@@ -32,7 +32,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nbtools import ROOT, SOURCE, nbgrader_meta, notebook_names, read  # noqa: E402
+from nbtools import ROOT, SOURCE, nbgrader_meta, notebook_names, read
 
 pytestmark = pytest.mark.slow
 

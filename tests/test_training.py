@@ -4,15 +4,15 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
 
-from nbtools import heavy_modules_loaded_by  # noqa: E402
-from helpers import training  # noqa: E402
-from helpers.training import (StateFileError, confusion_counts, load_state, plot_history, progress_bar,  # noqa: E402
+from nbtools import heavy_modules_loaded_by
+from helpers import training
+from helpers.training import (StateFileError, confusion_counts, load_state, plot_history, progress_bar,
                               save_state, show_confusion, show_feature_maps, show_filters_and_kernels,
                               show_misclassified)
 

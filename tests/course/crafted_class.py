@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nbtools import ASSIGNMENT, RELEASE, SOURCE, nbgrader_meta, read  # noqa: E402
+from nbtools import ASSIGNMENT, RELEASE, SOURCE, nbgrader_meta, read
 
 NOTEBOOK = "01_convolutions"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labdriver import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, missing_tools  # noqa: E402
+from labdriver import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, missing_tools
 
 #: Every image has loaded and has pixels (a broken data: URI gives naturalWidth 0).
 _IMAGES = "return [...document.images].map(i => [i.alt, i.complete && i.naturalWidth > 0, i.naturalWidth])"

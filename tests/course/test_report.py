@@ -21,11 +21,11 @@ from bs4 import BeautifulSoup
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crafted_class import HONEST, NOTEBOOK, PARTIAL, write_escaped  # noqa: E402
-from nbtools import ASSIGNMENT, ROOT, make_course, nbgrader, nbgrader_meta, read, remote_resources  # noqa: E402
-from offline_page import missing_tools, open_offline  # noqa: E402
+from crafted_class import HONEST, NOTEBOOK, PARTIAL, write_escaped
+from nbtools import ASSIGNMENT, ROOT, make_course, nbgrader, nbgrader_meta, read, remote_resources
+from offline_page import missing_tools, open_offline
 
-from grading.course.report import failure_cause  # noqa: E402
+from grading.course.report import failure_cause
 
 WRITTEN = "written_correlation_vs_convolution"
 HOSTILE_CONV2D = "def conv2d(X, K):\n    raise RuntimeError('<img src=x onerror=\"document.title=1\">')\n"

@@ -12,11 +12,11 @@ from bs4 import BeautifulSoup
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crafted_class import NOTEBOOK, STUDENTS, write_class  # noqa: E402
-from nbtools import ASSIGNMENT, ROOT, remote_resources  # noqa: E402
-from offline_page import missing_tools, open_offline  # noqa: E402
+from crafted_class import NOTEBOOK, STUDENTS, write_class
+from nbtools import ASSIGNMENT, ROOT, remote_resources
+from offline_page import missing_tools, open_offline
 
-from grading.course import similarity  # noqa: E402
+from grading.course import similarity
 
 
 @pytest.fixture(scope="module")
