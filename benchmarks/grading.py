@@ -110,8 +110,11 @@ def ungraded_class(scratch, size):
 
 
 def fresh_copy(course, folder):
-    """A copy of an ungraded course, so that every timed run starts from the same state: no results,
-    no autograded notebooks, a gradebook without submissions (nbgrader's first recording is the slower)."""
+    """A copy of an ungraded course, so that every timed run starts from the same state.
+
+    That is: no results, no autograded notebooks, a gradebook without submissions (nbgrader's first
+    recording of a student is the slower one).
+    """
     shutil.copytree(course, folder, symlinks=True)
     return folder
 
