@@ -35,7 +35,7 @@ help:
 	@echo "make student-bundle  dist/$(ASSIGNMENT)-student.zip: what students get (notebooks, helpers wheel, pins, README)"
 	@echo "make solutions-html  dist/ex04-solutions-html/: the executed solutions as offline HTML, to publish"
 	@echo "make collect     unpack LMS downloads from downloaded/$(ASSIGNMENT)/archive into submitted/"
-	@echo "make autograde   grade everything in submitted/ (sandboxed, trusted tests; resumable)"
+	@echo "make autograde   grade what changed in submitted/ (sandboxed, trusted tests; resumable); STUDENT=id or TEST=grade_id: that again"
 	@echo "make dask-certs  dask-certs/: TLS certificates for make autograde SCHEDULER=tls://... and its Dask cluster"
 	@echo "make feedback    write HTML feedback to feedback/ for every student whose feedback changed (FORCE=1: all)"
 	@echo "make grades      export grades.csv and grades-moodle.csv (Moodle's grading worksheet); says what is provisional"
@@ -147,11 +147,14 @@ collect: venv
 	$(BIN)/python -m grading collect $(ASSIGNMENT) $(if $(filter 1,$(FORCE)),--force) $(if $(MAPPING),--mapping "$(MAPPING)")
 
 # Student code runs only in the sandbox; UNSAFE_NO_SANDBOX=1 grades without one (trusted work only).
-# WORKERS=N grades N notebooks at once (default: one per core); SCHEDULER=tls://HOST:PORT sends
-# the jobs to the workers of a running Dask scheduler instead (README: "Grading on many machines").
+# Each test whose cached result no longer holds is graded; STUDENT=id grades that student again,
+# TEST=grade_id that test for everyone (both: that test of that student). WORKERS=N grades N jobs
+# at once (default: one per core); SCHEDULER=tls://HOST:PORT sends the jobs to the workers of a
+# running Dask scheduler instead (README: "Grading on many machines").
 autograde: venv
 	UNSAFE_NO_SANDBOX=$(UNSAFE_NO_SANDBOX) WORKERS=$(WORKERS) SCHEDULER=$(SCHEDULER) \
-		$(BIN)/python -m grading autograde $(ASSIGNMENT)
+		$(BIN)/python -m grading autograde $(ASSIGNMENT) $(foreach s,$(STUDENT),--student "$(s)") \
+		$(foreach t,$(TEST),--test "$(t)")
 
 # A course CA and a certificate for the Dask scheduler, the workers and make autograde (keys 0600,
 # never committed); kept when the folder exists. The scheduler and workers refuse anyone without one.

@@ -1,24 +1,46 @@
-"""Instructor-only grading of the course unit: trusted tests, sandbox, job runner, nbgrader glue.
+"""Instructor-only grading: an engine that knows no assignment, course tooling, and one package per assignment.
 
-Students never receive this package. Its parts:
+Students never receive this package. Three layers, each importing only the ones above it:
 
-* :mod:`grading.core.runner` the student side of a job (runs inside the sandbox) and the
-  data-only codec of the channel;
-* :mod:`grading.core.testing` how trusted tests are written, and their comparisons;
-* :mod:`grading.ex04` the trusted tests, one module per notebook, one test per ``grade_id``;
-* :mod:`grading.ex04.fixtures_torch` test furniture built inside a PyTorch sandbox (loaders, small nets);
-* :mod:`grading.core.sandbox` bubblewrap, limits, and a session with one sandboxed process;
-* :mod:`grading.core.engine` one job: (assignment, one student's notebook) -> results;
-* :mod:`grading.course.preprocessors` nbgrader preprocessors that put results into nbgrader's gradebook, one
-  module each; :mod:`grading.course.text_safety` written answers safe to store and show;
-  :mod:`grading.course.config` the course's settings; :mod:`grading.course.export` the grades' CSV;
-* :mod:`grading.course.recording` nbgrader's recording of what changed, names, feedback and what waits;
-* :mod:`grading.course.collect`, :mod:`grading.course.exchange_collect`, :mod:`grading.course.preflight`,
-  :mod:`grading.course.safe_files`, :mod:`grading.course.student_ids` what may enter ``submitted/`` (Moodle
-  downloads, the nbgrader exchange) and under which student id, and which notebooks cannot be graded;
-* :mod:`grading.core.private_paths` no path of the grading machine in results;
-* :mod:`grading.core.dask_security` the course's TLS certificates for Dask;
-* :mod:`grading.course.bundle`, :mod:`grading.course.student_setup` the student bundle and its set-up script;
-* :mod:`grading.course.offline_html` feedback and Formgrader pages that load nothing and run nothing;
-* :mod:`grading.__main__` ``python -m grading autograde <assignment>`` (what ``make autograde`` runs).
+``grading.core``: the engine, assignment-free
+    :mod:`~grading.core.assignment` loads an assignment's package by name;
+    :mod:`~grading.core.testing` is how trusted tests are written (``@test``, ``visible``/``hidden``,
+    ``expect_*`` on :mod:`helpers.checking`, the notebooks' own comparisons);
+    :mod:`~grading.core.engine` grades one student's notebook; :mod:`~grading.core.jobs` runs many, on
+    every core or on Dask (:mod:`~grading.core.dask_security`), and :mod:`~grading.core.cache` keeps a
+    result per test; :mod:`~grading.core.sandbox` is bubblewrap, its mounts and limits as data, and a
+    session with one sandboxed process; :mod:`~grading.core.runner` is the sandbox's side and the
+    data-only codec of the channel; :mod:`~grading.core.policies`, :mod:`~grading.core.results` and
+    :mod:`~grading.core.errors` are the types that cross these boundaries;
+    :mod:`~grading.core.private_paths` keeps the grading machine's paths out of results.
+
+``grading.course``: nbgrader, the LMS and the students' side
+    :mod:`~grading.course.autograde` (``make autograde``); :mod:`~grading.course.preprocessors`, one
+    nbgrader preprocessor per module; :mod:`~grading.course.recording` (what nbgrader records, and
+    feedback); :mod:`~grading.course.collect` and :mod:`~grading.course.exchange_collect` (Moodle
+    downloads, the nbgrader exchange), :mod:`~grading.course.preflight`,
+    :mod:`~grading.course.safe_files` and :mod:`~grading.course.student_ids` (what may enter
+    ``submitted/``, under which id); :mod:`~grading.course.report` and
+    :mod:`~grading.course.similarity` (what a class tells its instructor);
+    :mod:`~grading.course.export`, :mod:`~grading.course.config`, :mod:`~grading.course.text_safety`,
+    :mod:`~grading.course.offline_html`, :mod:`~grading.course.bundle` and
+    :mod:`~grading.course.student_setup`.
+
+``grading.<assignment>`` (here :mod:`grading.ex04`): one package per assignment
+    Its ``ASSIGNMENT`` names the trusted-test module of each notebook, the furniture built inside each
+    policy's sandbox and the tests' time budgets; its modules hold one test per ``grade_id``. A
+    package may also live outside ``grading/`` (``python -m grading --assignments DIR``).
+
+``python -m grading`` (:mod:`grading.__main__`) is what the Makefile runs; scripts call :func:`autograde`.
 """
+
+
+def autograde(assignment, root=".", **options):
+    """Grade an assignment's submissions and record them in nbgrader's gradebook (``make autograde``).
+
+    See :func:`grading.course.autograde.autograde` for the options (``students``, ``tests``,
+    ``workers``, ``scheduler``, ``unsafe``) and the summary it returns.
+    """
+    from grading.course.autograde import autograde as run
+
+    return run(assignment, root, **options)

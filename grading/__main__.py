@@ -23,9 +23,9 @@ def main(argv=None):
     grade = commands.add_parser("autograde", help="grade every submission in submitted/")
     grade.add_argument("assignment")
     grade.add_argument("--student", action="append", default=[],
-                       help="grade this student's notebooks again, cached or not (may be repeated; also STUDENT=id)")
+                       help="grade this student's notebooks again, cached or not (may be repeated; make autograde STUDENT=id)")
     grade.add_argument("--test", action="append", default=[], dest="tests", metavar="GRADE_ID",
-                       help="grade this test again for every student, cached or not (may be repeated; also TEST=id)")
+                       help="grade this test again for every student, cached or not (may be repeated; make autograde TEST=id)")
     grade.add_argument("--root", default=".")
     grade.add_argument("--workers", type=int, default=None,
                        help="jobs graded at once (default: one per core; also WORKERS=N)")
@@ -128,10 +128,8 @@ def main(argv=None):
         scheduler = args.scheduler or os.environ.get("SCHEDULER") or None
         from grading.course.autograde import autograde
 
-        students = args.student or os.environ.get("STUDENT", "").split()
-        tests = args.tests or os.environ.get("TEST", "").split()
-        return autograde(args.assignment, args.root, students=students, tests=tests, unsafe=unsafe, workers=workers,
-                         scheduler=scheduler)["status"]
+        return autograde(args.assignment, args.root, students=args.student, tests=args.tests, unsafe=unsafe,
+                         workers=workers, scheduler=scheduler)["status"]
     except KeyboardInterrupt:
         print("\ninterrupted: every job finished so far is kept (.grading/); run make autograde again to finish",
               file=sys.stderr)
