@@ -101,7 +101,8 @@ def baselines(split):
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import SVC
 
-    flat = {name: getattr(split, name).images.reshape(len(getattr(split, name).labels), -1) for name in ("train", "val", "test")}
+    flat = {name: getattr(split, name).images.reshape(len(getattr(split, name).labels), -1)
+            for name in ("train", "val", "test")}
     rows = []
     for name, model in (("logistic regression", LogisticRegression(max_iter=5000)), ("RBF SVM", SVC())):
         start = time.perf_counter()
@@ -129,14 +130,16 @@ def main(argv=None):
     n_val, n_test = len(split.val.labels), len(split.test.labels)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
 
-    print(f"digits split (seed {args.split_seed}): {len(split.train.labels)} train / {n_val} val / {n_test} test; torch {torch.__version__}, "
-          f"{args.threads} CPU thread(s){', GPU ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else ''}")
+    gpu = ", GPU " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else ""
+    print(f"digits split (seed {args.split_seed}): {len(split.train.labels)} train / {n_val} val / {n_test} test; "
+          f"torch {torch.__version__}, {args.threads} CPU thread(s){gpu}")
     print(f"CNN recipe: {EPOCHS} epochs, batch {BATCH_SIZE}, one-cycle max lr {LR}, label smoothing {LABEL_SMOOTHING}, "
           f"shifts up to {MAX_SHIFT} pixel\n")
     print("| model | device | seed | train time | per epoch | val | test |")
     print("|---|---|---|---|---|---|---|")
     for name, seconds, val, test in baselines(split):
-        print(f"| {name} | cpu | - | {seconds:.2f} s | - | {val}/{n_val} | {test}/{n_test} ({100 * test / n_test:.1f}%) |")
+        print(f"| {name} | cpu | - | {seconds:.2f} s | - | {val}/{n_val} | "
+              f"{test}/{n_test} ({100 * test / n_test:.1f}%) |")
     variants = [("DigitCNN (notebook)", dict()), ("DigitCNN, no label smoothing", dict(label_smoothing=0.0)),
                 ("DigitCNN, no shifts, no smoothing", dict(label_smoothing=0.0, max_shift=0))][:args.variants]
     for device in devices:

@@ -274,7 +274,8 @@ def _show_checks_without_helper_frames():
         last = tb
         while last is not None and last.tb_next is not None:
             last = last.tb_next
-        inside = last is not None and os.path.abspath(last.tb_frame.f_code.co_filename).startswith(_HELPERS_DIR + os.sep)
+        inside = (last is not None
+                  and os.path.abspath(last.tb_frame.f_code.co_filename).startswith(_HELPERS_DIR + os.sep))
         stub = stub_message(tb) if issubclass(etype, NotImplementedError) and not str(value) else None
         if stub:
             value = NotImplementedError(stub)

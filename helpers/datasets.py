@@ -10,8 +10,8 @@ become floats in [0, 1], shaped ``(N, 1, 8, 8)`` as a convolution layer expects 
 The split into training, validation and test images is **fixed**: it depends only on its seed
 and its fractions, never on the order in which a notebook calls things, and it is
 **stratified**: every part holds the same share of every digit as the whole set, up to rounding
-(less than one image per class in the validation and test parts, less than two in training). Shuffling the training batches is a separate, seeded choice of
-:func:`digits_loaders`.
+(less than one image per class in the validation and test parts, less than two in training).
+Shuffling the training batches is a separate, seeded choice of :func:`digits_loaders`.
 
 The larger datasets go through the same two calls, :func:`load_split` and
 :func:`dataset_loaders`, with the name of the dataset (one of :data:`DATASETS`):

@@ -441,7 +441,8 @@ def load_state(model, path):
         for name, items in (("wrong shape", wrong_shape), ("missing in the file", missing),
                             ("in the file but not in the model", unexpected)):
             if items:
-                lines.append(f"  {name}: " + "; ".join(items[:8]) + (f"; ... ({len(items)} in all)" if len(items) > 8 else ""))
+                more = f"; ... ({len(items)} in all)" if len(items) > 8 else ""
+                lines.append(f"  {name}: " + "; ".join(items[:8]) + more)
         raise StateFileError("\n".join(lines))
     model.load_state_dict(state)
     return model

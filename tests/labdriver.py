@@ -114,9 +114,11 @@ class Lab:
         """Click ``item`` in the menu bar's ``menu`` (labels as shown)."""
         from selenium.webdriver.common.by import By
 
-        self.driver.find_element(By.XPATH, f"//div[contains(@class, 'lm-MenuBar-itemLabel') and text()='{menu}']").click()
-        self.driver.find_element(By.XPATH, f"//li[contains(@class, 'lm-Menu-item')]"
-                                           f"[.//div[contains(@class, 'lm-Menu-itemLabel') and text()='{item}']]").click()
+        menu_label = f"//div[contains(@class, 'lm-MenuBar-itemLabel') and text()='{menu}']"
+        self.driver.find_element(By.XPATH, menu_label).click()
+        item_label = (f"//li[contains(@class, 'lm-Menu-item')]"
+                      f"[.//div[contains(@class, 'lm-Menu-itemLabel') and text()='{item}']]")
+        self.driver.find_element(By.XPATH, item_label).click()
 
     def cells(self):
         """What every code cell of the open notebook shows, by notebook index."""
@@ -147,8 +149,8 @@ class Lab:
     def show(self, index):
         """Scroll the cell at ``index`` to the top of the notebook view."""
         self.driver.execute_script(
-            "document.querySelector(`.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell[data-windowed-list-index='${arguments[0]}']`)"
-            ".scrollIntoView({block: 'start'})", index)
+            "document.querySelector(`.jp-NotebookPanel:not(.lm-mod-hidden) "
+            ".jp-Cell[data-windowed-list-index='${arguments[0]}']`).scrollIntoView({block: 'start'})", index)
         time.sleep(0.5)  # content-visibility: the browser draws what came into view
 
     def retype(self, index, text):
@@ -159,7 +161,8 @@ class Lab:
 
         self.show(index)
         editor = self.driver.find_element(
-            By.CSS_SELECTOR, f".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell[data-windowed-list-index='{index}'] .cm-content")
+            By.CSS_SELECTOR,
+            f".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell[data-windowed-list-index='{index}'] .cm-content")
         editor.click()
         ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(text).perform()
 

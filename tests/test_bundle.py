@@ -231,7 +231,8 @@ def test_the_student_environment_is_exactly_the_bundle_pins(student):
                 pins[re.sub(r"[-_.]+", "-", requirement.name).lower()] = str(requirement.specifier)[2:]
     assert {name: version.split("+")[0] for name, version in installed.items()
             if name not in ("pip", "ex04-helpers")} == pins
-    where = subprocess.run([str(student.python), "-c", "import helpers, tqdm, sys; print(helpers.__file__, sys.prefix)"],
+    where = subprocess.run([str(student.python), "-c",
+                            "import helpers, tqdm, sys; print(helpers.__file__, sys.prefix)"],
                            cwd=student.home, env=student.env, capture_output=True, text=True)
     assert str(student.folder / ".venv") in where.stdout and str(ROOT) not in where.stdout, where.stdout + where.stderr
 
@@ -273,7 +274,7 @@ def test_a_student_runs_every_notebook_headless(student):
     def run(paths):
         done = subprocess.run([str(student.python), "-c", RUN_NOTEBOOKS, *map(str, paths)], cwd=student.folder / "ex04",
                               env=student.env, capture_output=True, text=True, timeout=1800)
-        line = next((l for l in done.stdout.splitlines() if l.startswith("RESULTS ")), None)
+        line = next((out for out in done.stdout.splitlines() if out.startswith("RESULTS ")), None)
         assert line, done.stdout[-2000:] + done.stderr[-3000:]
         return json.loads(line[len("RESULTS "):])
 
@@ -338,7 +339,8 @@ def browser(student_lab, tmp_path_factory):
     from labdriver import Lab, missing_tools
 
     missing = missing_tools()
-    assert not missing, f"{missing} not found: make browser-tools (as root) installs Debian's chromium and chromium-driver"
+    assert not missing, \
+        f"{missing} not found: make browser-tools (as root) installs Debian's chromium and chromium-driver"
     screens = tmp_path_factory.mktemp("screenshots")
     lab = Lab(student_lab, TOKEN, tmp_path_factory.mktemp("chromium-profile"), screens)
     yield lab
@@ -376,7 +378,8 @@ def test_a_student_runs_the_notebooks_in_the_bundle_jupyterlab(student, notebook
     shot = browser.screenshot("06-training-cell")
     assert not failed, f"06: cells failed under Run All (screenshot {shot}): {failed}"
     bars = cells[training]["progress"]
-    assert bars and bars[-1] == 1.0, f"06: the training cell drew no full progress bar (screenshot {shot}): {cells[training]}"
+    assert bars and bars[-1] == 1.0, \
+        f"06: the training cell drew no full progress bar (screenshot {shot}): {cells[training]}"
     assert re.search(r"100%\s*40/40", cells[training]["output"]), cells[training]["output"][:300]
     accuracy = _index(nb06, grade_id="test_accuracy")
     browser.show(accuracy)
@@ -397,7 +400,8 @@ def test_a_student_runs_the_notebooks_in_the_bundle_jupyterlab(student, notebook
     browser.show(check)
     shot = browser.screenshot("01-right-conv2d")
     failed = {i: c["output"][-1500:] for i, c in cells.items() if c["error"]}
-    assert not failed and execution_count(cells[last]), f"01: Run All did not reach the end (screenshot {shot}): {failed}"
+    assert not failed and execution_count(cells[last]), \
+        f"01: Run All did not reach the end (screenshot {shot}): {failed}"
     assert cells[check]["output"].startswith("✓ conv2d"), (shot, cells[check])
     count = execution_count(cells[check])
     browser.retype(solution, "def conv2d(X, K): return corr2d(X, K)")

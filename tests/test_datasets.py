@@ -75,7 +75,8 @@ def test_split_sizes(split):
     assert round(0.25 * N_DIGITS) == 449 and round(0.15 * N_DIGITS) == 270
 
 
-@pytest.mark.parametrize("val_fraction, test_fraction", [(0.15, 0.25), (0.1, 0.2), (0.0, 0.3), (0.2, 0.0), (0.33, 0.33)])
+@pytest.mark.parametrize("val_fraction, test_fraction",
+                         [(0.15, 0.25), (0.1, 0.2), (0.0, 0.3), (0.2, 0.0), (0.33, 0.33)])
 def test_split_sizes_follow_the_fractions(val_fraction, test_fraction):
     parts = digits_split(seed=3, val_fraction=val_fraction, test_fraction=test_fraction)
     assert len(parts.test.labels) == round(test_fraction * N_DIGITS)

@@ -121,11 +121,13 @@ class Account:
         done = subprocess.run(wrapper + [str(c) for c in command], env=env, capture_output=True, text=True,
                               timeout=1200)
         if check:
-            assert done.returncode == 0, f"{self.name}: {' '.join(map(str, command))}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            assert done.returncode == 0, \
+                f"{self.name}: {' '.join(map(str, command))}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done
 
     def can_read(self, path):
-        probe = ("import os, sys\np = sys.argv[1]\ntry:\n    os.listdir(p) if os.path.isdir(p) else open(p, 'rb').read(1)\n"
+        probe = ("import os, sys\np = sys.argv[1]\ntry:\n"
+                 "    os.listdir(p) if os.path.isdir(p) else open(p, 'rb').read(1)\n"
                  "    print('READ')\nexcept OSError as e:\n    print('DENIED', e.errno)\n")
         return "READ" in self.run(BIN / "python", "-c", probe, path, check=False).stdout
 

@@ -60,7 +60,8 @@ def test_a_cell_that_did_not_run_leads_the_message_with_its_error_and_line(tmp_p
     answers["conv2d"] += "\n\nconv2d(X_not_in_this_cell, K)\n"
     conv2d_line = len(answers["conv2d"].splitlines())
     assert corr2d_line > 20  # the line number counts in the cell, as the student sees it
-    tests = grade_notebook("ex04", SOURCE / f"{NOTEBOOK}.ipynb", _submission(answers, tmp_path / "a.ipynb"), NOTEBOOK)["tests"]
+    submitted = _submission(answers, tmp_path / "a.ipynb")
+    tests = grade_notebook("ex04", SOURCE / f"{NOTEBOOK}.ipynb", submitted, NOTEBOOK)["tests"]
 
     corr2d = f"Your corr2d cell has a SyntaxError on line {corr2d_line} (expected ':'), so corr2d was never defined."
     for gid in ("test_corr2d_valid", "test_corr2d_stride_padding"):

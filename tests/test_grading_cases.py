@@ -100,7 +100,8 @@ def _check_case(name, case_name, tmp_path):
 def _check_instructor_and_stubs(name, tmp_path):
     from grading.core.engine import grade_notebook
 
-    full = grade_notebook("ex04", SOURCE / f"{name}.ipynb", submission(name, instructor_answers(name), tmp_path / "a.ipynb"))
+    answered = submission(name, instructor_answers(name), tmp_path / "a.ipynb")
+    full = grade_notebook("ex04", SOURCE / f"{name}.ipynb", answered)
     assert all(t["passed"] for t in full["tests"].values()), {g: t["message"] for g, t in full["tests"].items()}
     stub = grade_notebook("ex04", SOURCE / f"{name}.ipynb", RELEASE / f"{name}.ipynb")
     assert not any(t["passed"] for t in stub["tests"].values())

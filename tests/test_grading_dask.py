@@ -191,7 +191,7 @@ def _course(path, cluster, slow=False):
     nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=root)
     release = read(root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     source = read(root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
-    answers = {gid: "\n".join(l for l in c.source.splitlines() if l.strip() not in SOLUTION_DELIMITERS)
+    answers = {gid: "\n".join(line for line in c.source.splitlines() if line.strip() not in SOLUTION_DELIMITERS)
                for gid, c in solution_cells(source).items()}
     if slow:  # solution cells that take a while (each within its own time), so that a worker can be killed mid-job
         for gid in ("output_size", "corr2d"):
@@ -212,7 +212,8 @@ def _course(path, cluster, slow=False):
 
 def _scores(root):
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        return {student: {g.name: g.auto_score for g in gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student).grades
+        return {student: {g.name: g.auto_score
+                          for g in gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student).grades
                           if g.cell.cell_type == "code"} for student in ("instructor", "partial", "untouched")}
 
 

@@ -23,7 +23,7 @@ STUDENTS = ["ada", "ben", "cy", "dee"]
 
 def _answers(root):
     source = read(root / "source" / ASSIGNMENT / "01_convolutions.ipynb")
-    return {gid: "\n".join(l for l in c.source.splitlines() if l.strip() not in SOLUTION_DELIMITERS)
+    return {gid: "\n".join(line for line in c.source.splitlines() if line.strip() not in SOLUTION_DELIMITERS)
             for gid, c in solution_cells(source).items()}
 
 
@@ -76,5 +76,6 @@ def test_interrupted_runs_resume_without_loss_or_double_counting(tmp_path):
         for student in STUDENTS:
             sub = gb.find_submission_notebook("01_convolutions", ASSIGNMENT, student)
             assert {g.name: g.auto_score for g in sub.grades if g.cell.cell_type == "code"} == {
-                "test_output_size": 1.0, "test_corr2d_valid": 3.0, "test_corr2d_stride_padding": 2.0, "test_conv2d": 2.0}
+                "test_output_size": 1.0, "test_corr2d_valid": 3.0, "test_corr2d_stride_padding": 2.0,
+                "test_conv2d": 2.0}
         assert len(gb.find_assignment(ASSIGNMENT).submissions) == len(STUDENTS)

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from nbtools import (HIDDEN_DELIMITERS, RELEASE, SOLUTION_DELIMITERS, SOLUTIONS, SOURCE, autograded_test_cells,
-                     grade_cells, nbgrader_meta, notebook_names, read, region, solution_cells)
+                     grade_cells, nbgrader_meta, notebook_names, read, solution_cells)
 
 NAMES = notebook_names()
 EXPECTED_NOTEBOOKS = ["01_convolutions", "02_sobel_laplace", "03_conv_backprop", "04_receptive_field",

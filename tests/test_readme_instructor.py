@@ -106,7 +106,8 @@ class Shell:
 
     def __init__(self, clone):
         self.clone, self.log = clone, []
-        self.env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS")}
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("PYTHONPATH", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS")}
 
     def __call__(self, command):
         done = subprocess.run(["bash", "-c", command], cwd=self.clone, env=self.env, capture_output=True, text=True,
@@ -190,7 +191,8 @@ def rounds(readme, tmp_path_factory):
     # Round 3: Grace uploads 02 again, changed; a new download replaces the old one.
     alan_before = (clone / "autograded" / "42" / ASSIGNMENT / "01_convolutions.ipynb").stat().st_mtime_ns
     (archive / DOWNLOAD).unlink()
-    changed = dict(answers_02, written_what_the_filters_do=answers_02["written_what_the_filters_do"] + "\n\nOne more thought.")
+    changed = dict(answers_02,
+                   written_what_the_filters_do=answers_02["written_what_the_filters_do"] + "\n\nOne more thought.")
     moodle_download(archive / DOWNLOAD, changed)
     out["late collect"] = shell("make collect FORCE=1")
     out["late autograde"] = shell("make autograde")
@@ -227,7 +229,8 @@ def test_the_section_s_commands_are_the_table_s(readme):
 
 def test_collect_says_per_student_what_it_filed(rounds):
     lines = rounds["outputs"][1, "make collect"].splitlines()
-    assert "4711 (Grace Hopper) -> submitted/4711/ex04/: 01_convolutions.ipynb (added), 02_sobel_laplace.ipynb (added)" in lines
+    assert ("4711 (Grace Hopper) -> submitted/4711/ex04/: 01_convolutions.ipynb (added), "
+            "02_sobel_laplace.ipynb (added)") in lines
     assert "42 (Alan Turing) -> submitted/42/ex04/: 01_convolutions.ipynb (added, unpacked from handin.zip)" in lines
 
 
@@ -246,7 +249,8 @@ def test_moodle_names_reach_the_gradebook(rounds):
 def test_feedback_names_tasks_and_says_what_is_graded(rounds):
     grace_01, grace_02 = (BeautifulSoup(rounds["round 1"][k], "html.parser") for k in ("grace_01", "grace_02"))
     contents = [li.get_text(" ", strip=True) for li in grace_01.select("#toc li")]
-    assert contents[0].startswith("4.1 · Task 1 (1 point): the output-size formula : tests test_output_size (Score: 1.0 / 1.0)")
+    assert contents[0].startswith("4.1 · Task 1 (1 point): the output-size formula : "
+                                  "tests test_output_size (Score: 1.0 / 1.0)")
     assert not [line for line in contents if "Test cell" in line]
     assert "Right, but say why the flip does not matter" in grace_01.get_text()
     assert "waiting for manual grading" not in grace_01.get_text()
@@ -268,7 +272,8 @@ def test_grades_are_marked_provisional_until_every_answer_is_graded(rounds):
 
 def test_the_feedback_zip_has_the_folders_of_the_moodle_download(rounds):
     members = rounds["round 1"]["zip"]
-    assert members == [f"{ALAN}/01_convolutions.html", f"{GRACE}/01_convolutions.html", f"{GRACE}/02_sobel_laplace.html"]
+    assert members == [f"{ALAN}/01_convolutions.html", f"{GRACE}/01_convolutions.html",
+                       f"{GRACE}/02_sobel_laplace.html"]
     assert {moodle_importer_participant(m) for m in members} == {"4711", "42"}
     assert "3 files for 2 students" in rounds["outputs"][1, "make feedback-zip"]
 
@@ -276,8 +281,10 @@ def test_the_feedback_zip_has_the_folders_of_the_moodle_download(rounds):
 def test_feedback_is_rewritten_after_manual_grading(rounds):
     # make feedback skipped every student whose feedback existed: the page kept saying "waiting".
     assert "wrote 3 file(s) for 2 student(s)" in rounds["outputs"][1, "make feedback"]
-    assert "wrote 2 file(s) for 1 student(s) in feedback/; 1 student(s) unchanged" in rounds["outputs"][2, "make feedback"]
-    grace_01, grace_02 = (BeautifulSoup(rounds["round 2"][k], "html.parser").get_text() for k in ("grace_01", "grace_02"))
+    assert ("wrote 2 file(s) for 1 student(s) in feedback/; 1 student(s) unchanged"
+            in rounds["outputs"][2, "make feedback"])
+    grace_01, grace_02 = (BeautifulSoup(rounds["round 2"][k], "html.parser").get_text()
+                          for k in ("grace_01", "grace_02"))
     assert "the flip is learnt along with the weights" in grace_01 and "Clear." in grace_02
     assert "waiting for manual grading" not in grace_02
 
@@ -297,7 +304,8 @@ def test_a_late_upload_is_recorded_and_the_rest_of_the_grading_kept(rounds):
     assert not [alarm for alarm in ALARMS if alarm in late], late[-3000:]
     assert rounds["round 3"]["01"] == (1.5, False, "Right; the flip is learnt along with the weights.")
     manual, waiting, comment = rounds["round 3"]["02"]
-    assert waiting is True and (manual, comment) == (2.0, "Clear."), "a changed answer is graded again, the old grade shown"
+    assert waiting is True and (manual, comment) == (2.0, "Clear."), \
+        "a changed answer is graded again, the old grade shown"
     assert rounds["round 3"]["alan untouched"]
 
 

@@ -162,7 +162,8 @@ def _odd_submissions(root):
     # Task 5's train installs weights trained elsewhere (tests/cases/06_pytorch_cnn).
     case = cases("06_pytorch_cnn")["threat_smuggled_weights"]
     answers = instructor("06_pytorch_cnn")
-    answers = {gid: text + ("\n\n" + case["cells"][gid] if gid in case["cells"] else "") for gid, text in answers.items()}
+    answers = {gid: text + ("\n\n" + case["cells"][gid] if gid in case["cells"] else "")
+               for gid, text in answers.items()}
     yield "smuggler", "06_pytorch_cnn", _fill(release("06_pytorch_cnn"), answers), case["scores"]
 
 
@@ -457,7 +458,8 @@ def test_text_nbgrader_cannot_store_is_recorded_replaced_and_said_so(course):
     root = course["root"]
     answers = solution_cells(read(root / "autograded" / "odd_text" / ASSIGNMENT / "01_convolutions.ipynb"))
     for gid in ("written_correlation_vs_convolution", "conv2d"):
-        assert "\ufffd" in answers[gid].source and "Note from grading" in answers[gid].source, answers[gid].source[-300:]
+        source = answers[gid].source
+        assert "\ufffd" in source and "Note from grading" in source, source[-300:]
     tests = autograded_test_cells(read(root / "autograded" / "odd_text" / ASSIGNMENT / "04_receptive_field.ipynb"))
     assert "not yet \ufffd\ufffd" in tests["test_input_region"].outputs[0]["evalue"]
 
@@ -524,7 +526,7 @@ def test_a_student_nbgrader_cannot_record_is_named_and_keeps_the_earlier_record(
 
 
 def test_make_report_and_make_similarity_work_on_the_round_trips_class(course):
-    """Both read what the round trip wrote (the gradebook, .grading/, submitted/); tests/course/ checks their numbers."""
+    """Both read what the round trip wrote (gradebook, .grading/, submitted/); tests/course/ checks their numbers."""
     root = course["root"]
     for command in ("report", "similarity"):
         run = subprocess.run([sys.executable, "-m", "grading", command, ASSIGNMENT], cwd=root, capture_output=True,
@@ -543,6 +545,7 @@ def test_make_report_and_make_similarity_work_on_the_round_trips_class(course):
         pairs = {frozenset((row["student_a"], row["student_b"])): float(row["similarity"])
                  for row in csv.DictReader(handle) if row["notebook"] == "01_convolutions" and row["grade_id"] == "all"}
     # Both typed in the instructor's answers; an untouched notebook is the template, which is taken out.
-    assert pairs[frozenset({"instructor", "deleted_tests"})] == 1.0 and pairs[frozenset({"instructor", "untouched"})] == 0
+    assert pairs[frozenset({"instructor", "deleted_tests"})] == 1.0
+    assert pairs[frozenset({"instructor", "untouched"})] == 0
     for page in ("class.html", "similarity.html"):
         assert remote_resources(BeautifulSoup((folder / page).read_text(), "html.parser")) == [], page

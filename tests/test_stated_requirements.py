@@ -118,8 +118,8 @@ REQUIREMENTS = {
         Raises("equivariance_error", "`layer(X)` does not have `X`'s shape", "ValueError",
                "np.shape(layer(X)) != np.shape(X)", "equivariance_error(lambda Z: Z[::2, ::2], np.eye(4), 1, 1)",
                ["test_equivariance_error"]),
-        Keeps("equivariance_error", "do not modify `X`", "X", "equivariance_error(lambda Z: 2 * Z, np.ones((3, 4)), 1, 1)",
-              ["test_equivariance_error"]),
+        Keeps("equivariance_error", "do not modify `X`", "X",
+              "equivariance_error(lambda Z: 2 * Z, np.ones((3, 4)), 1, 1)", ["test_equivariance_error"]),
     ],
     "06_pytorch_cnn": [
         Raises("layer_shapes", "an unknown layer kind", "ValueError",
@@ -378,8 +378,9 @@ def check_notebook(name):
             problems += [f"{name}: {p}" for p in _witness_problems(requirement, namespace, solution)]
             try:
                 exec(compile(code, f"<cell {gid}>", "exec"), namespace)
+                broken = requirement.argument if isinstance(requirement, Keeps) else requirement.condition
                 problems.append(f"{name}/{gid} (notebook): a mutant of {requirement.function} that breaks "
-                                f"'{requirement.phrase}' ({requirement.argument if isinstance(requirement, Keeps) else requirement.condition}) passes")
+                                f"'{requirement.phrase}' ({broken}) passes")
             except Exception as error:
                 if not _named(requirement, str(error)):
                     problems.append(f"{name}/{gid} (notebook): '{requirement.phrase}' is caught for another reason: "

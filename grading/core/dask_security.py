@@ -168,8 +168,10 @@ def main(argv=None):
               f"and copy the new folder to every machine)")
         return 0
     written = make_certificates(folder)
-    print(f"wrote {', '.join(p.name for p in written)} in {folder}/ (keys readable by you only; valid {VALID_DAYS} days)")
-    print(f"Copy {folder}/ to the Dask scheduler and to each worker's course folder (README: Grading on many machines).")
+    print(f"wrote {', '.join(p.name for p in written)} in {folder}/ "
+          f"(keys readable by you only; valid {VALID_DAYS} days)")
+    print(f"Copy {folder}/ to the Dask scheduler and to each worker's course folder "
+          "(README: Grading on many machines).")
     return 0
 
 

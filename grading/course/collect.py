@@ -329,7 +329,8 @@ class Collector:
             if key in chosen:
                 earlier = chosen[key]
                 self.log(f"two uploads of {upload.name} by {upload.student}: the later one "
-                         f"({_stamp(upload.when)}, {upload.origin}) wins over {_stamp(earlier.when)} ({earlier.origin})")
+                         f"({_stamp(upload.when)}, {upload.origin}) wins over "
+                         f"{_stamp(earlier.when)} ({earlier.origin})")
             chosen[key] = upload
         return [chosen[key] for key in sorted(chosen)]
 

@@ -9,7 +9,8 @@ course (``c.ExchangeFactory.collect`` in ``nbgrader_config.py``), so the README'
 ``nbgrader collect <assignment>`` and Formgrader's button both go through it. It files a student's
 newest submission that passes every check, and sets aside, with a ``NOT GRADED:`` line each:
 
-* an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a student id (:mod:`grading.course.student_ids`);
+* an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a student id
+  (:mod:`grading.course.student_ids`);
 * one that is not a folder (a symlink, a FIFO, a device);
 * one not owned by the account whose id it carries: a classmate cannot hand in under someone
   else's id, and a submission set aside is never filed over anyone's work (the student's own
@@ -30,10 +31,11 @@ The time in a submission's name is the student's to write: when it is far from t
 kernel gives its folder, a warning says so (late penalties are the instructor's to decide).
 Names are logged escaped when they hold control characters.
 
-Within a submission, a single entry that is not a regular file (a symlink among the notebooks),
-or that another account owns, is left out with a line of its own; the rest is collected. Nothing in the exchange is moved or
-deleted. Folders are read through descriptors and never through a link, also when the student
-swaps one while it is read. ``--update`` and ``--before-duedate`` work as in nbgrader.
+Within a submission, a single entry that is not a regular file (a symlink among the notebooks), or
+that another account owns, is left out with a line of its own; the rest is collected. Nothing in the
+exchange is moved or deleted. Folders are read through descriptors and never through a link, also
+when the student swaps one while it is read. ``--update`` and ``--before-duedate`` work as in
+nbgrader.
 
 The check of owners needs one Unix account per student (as the exchange itself does); it can be
 turned off with nbgrader's own ``ExchangeCollect.check_owner = False``, which nbgrader documents
@@ -240,7 +242,7 @@ class SafeExchangeCollect(ExchangeCollect):
                            "each: from inbound/%s to inbound/%s", len(more), student, shown(more[0]), shown(more[-1]))
 
     def _wanted(self, dest, existing, record):
-        """Whether ``record`` would be filed in ``dest`` (collected before at time ``existing``), as nbgrader decides."""
+        """Whether ``record`` would be filed in ``dest`` (collected before at ``existing``), as nbgrader decides."""
         return not os.path.isdir(dest) or (self.update and (existing is None or record["timestamp"] > existing)) \
             or (self.before_duedate and existing != record["timestamp"])
 

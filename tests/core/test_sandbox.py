@@ -28,7 +28,8 @@ from nbtools import ROOT
 
 # Every test starts sandboxes (a second or so each): none is in make test-fast.
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (make venv installs it as root)")]
+              pytest.mark.skipif(bwrap_path() is None,
+                                 reason="bubblewrap is not installed (make venv installs it as root)")]
 
 PRELUDE = ["import numpy as np"]
 
@@ -72,8 +73,10 @@ def test_forbidden_libraries_exist_nowhere_in_the_sandbox(policy):
 @pytest.mark.parametrize("policy", ["numpy", "torch"])
 def test_only_the_policy_s_libraries_import(policy):
     code = ("import importlib\ndef probe(names):\n    ok = []\n    for n in names:\n        try:\n"
-            "            importlib.import_module(n); ok.append(n)\n        except ImportError:\n            pass\n    return ok")
-    wanted = ["numpy", "torch", "scipy", "sklearn", "skimage", "helpers", "matplotlib", "IPython", "nbgrader", "grading.core.engine"]
+            "            importlib.import_module(n); ok.append(n)\n        except ImportError:\n            pass\n"
+            "    return ok")
+    wanted = ["numpy", "torch", "scipy", "sklearn", "skimage", "helpers", "matplotlib", "IPython", "nbgrader",
+              "grading.core.engine"]
     with Session(policy, [("probe", code)], PRELUDE) as session:
         importable = Student(session).probe(wanted)
     assert importable == (["numpy", "torch"] if policy == "torch" else ["numpy"])
@@ -85,7 +88,8 @@ def test_no_network():
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     port = server.getsockname()[1]
-    code = (f"import socket\ndef probe():\n    try:\n        socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+    code = (f"import socket\ndef probe():\n    try:\n"
+            f"        socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
             "        return 'connected'\n    except OSError as e:\n        return type(e).__name__")
     try:
         assert run(code) != "connected"
@@ -115,7 +119,8 @@ def probe():
 
 
 def test_home_and_tmp_are_private_and_do_not_outlive_the_session():
-    plant = ("import os\ndef probe():\n    before = sorted(os.listdir(os.path.expanduser('~'))) + sorted(os.listdir('/tmp'))\n"
+    plant = ("import os\ndef probe():\n"
+             "    before = sorted(os.listdir(os.path.expanduser('~'))) + sorted(os.listdir('/tmp'))\n"
              "    os.makedirs(os.path.expanduser('~/.ipython/profile_default/startup'))\n"
              "    open(os.path.expanduser('~/.ipython/profile_default/startup/00.py'), 'w').write('x')\n"
              "    open('/tmp/left-behind', 'w').write('x')\n    return before")
@@ -129,7 +134,8 @@ def test_every_process_ends_with_the_session():
                "        os._exit(0 if os.getsid(0) == before != os.getpid() else 1)\n"
                "    return os.waitstatus_to_exitcode(os.wait()[1])") == 0
     code = ("import os, time\ndef probe():\n    if os.fork() == 0:\n        os.setsid()\n"
-            "        if os.fork() == 0:\n            time.sleep(120)\n        os._exit(0)\n    time.sleep(0.5)\n    return 'forked'")
+            "        if os.fork() == 0:\n            time.sleep(120)\n        os._exit(0)\n"
+            "    time.sleep(0.5)\n    return 'forked'")
     # As root the sandbox runs as a user of its own: every process of that user must be gone.
     uid = 63999
     assert run(code, uid=uid) == "forked"
@@ -141,20 +147,21 @@ def test_every_process_ends_with_the_session():
 
 def test_memory_processes_output_and_time_are_limited():
     small = Limits(memory_bytes=1 * 2**30, processes=16, output_bytes=1000)
-    assert run("def probe():\n    try:\n        bytearray(2 * 2**30)\n    except MemoryError:\n        return 'refused'",
-               limits=small) == "refused"
+    allocate = "def probe():\n    try:\n        bytearray(2 * 2**30)\n    except MemoryError:\n        return 'refused'"
+    assert run(allocate, limits=small) == "refused"
     forks = ("import os, time\ndef probe():\n    n = 0\n    try:\n        while n < 200:\n"
              "            if os.fork() == 0:\n                time.sleep(5); os._exit(0)\n            n += 1\n"
              "    except OSError:\n        pass\n    return n")
     assert run(forks, limits=small) < 20
-    with Session("numpy", [("probe", "def probe():\n    print('x' * 10**7)\n    return 1")], PRELUDE, limits=small) as session:
+    chatty = "def probe():\n    print('x' * 10**7)\n    return 1"
+    with Session("numpy", [("probe", chatty)], PRELUDE, limits=small) as session:
         assert Student(session).probe() == 1
         time.sleep(0.2)
         assert len(session.output) == 1000
     started = time.monotonic()
     with pytest.raises(SandboxTimedOut):
-        run("import signal\ndef probe():\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    while True:\n        pass",
-            seconds=2)
+        run("import signal\ndef probe():\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "    while True:\n        pass", seconds=2)
     assert time.monotonic() - started < 10
 
 
@@ -255,7 +262,8 @@ def nothing_of_the_grader_inside(found):
     assert key < 0 and left < 0, "the keyring calls are refused inside the sandbox"
 
 
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="keyring call numbers of x86_64 and aarch64")
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"),
+                    reason="keyring call numbers of x86_64 and aarch64")
 def test_nothing_of_the_grader_s_environment_or_keyring_is_inside():
     done = subprocess.run([sys.executable, "-c", GRADER_SCRIPT, GRADER_PROBE], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
@@ -569,13 +577,16 @@ def test_each_test_starts_from_the_set_up_and_a_crash_ends_only_its_copy():
 
 def test_a_reference_reaches_only_the_copy_of_the_test_that_asked_for_it():
     probe = ("import os\ndef probe():\n    found = []\n    for folder, dirs, files in os.walk('/'):\n"
-             "        if folder.startswith(('/proc', '/sys', '/dev')):\n            dirs[:] = []\n            continue\n"
-             "        found += [os.path.join(folder, n) for n in files if n.startswith('reference_translate')]\n    return found\n")
+             "        if folder.startswith(('/proc', '/sys', '/dev')):\n"
+             "            dirs[:] = []\n            continue\n"
+             "        found += [os.path.join(folder, n) for n in files if n.startswith('reference_translate')]\n"
+             "    return found\n")
     with Session("numpy", [("probe", probe)], PRELUDE, ["grading.ex04.fixtures_numpy"]) as session:
         session.deadline = time.monotonic() + 20
         session.fork(["grading.ex04.reference_translate"])
         student = Student(session)
-        assert student.fixture("nb05_translate", [[1.0, 2.0], [3.0, 4.0]], 1, 0) is not None, "the copy has the reference"
+        translated = student.fixture("nb05_translate", [[1.0, 2.0], [3.0, 4.0]], 1, 0)
+        assert translated is not None, "the copy has the reference"
         assert student.probe() == [], "as code sent to the copy, not as a file"
         session.end_test()
         session.fork()

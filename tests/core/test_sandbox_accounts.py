@@ -51,7 +51,8 @@ for _ in range(500):
 BUSY_ACCOUNT = """
 import subprocess, sys
 busy = subprocess.Popen([sys.executable, "-c", "import threading, time\\n"
-                         "for _ in range(60):\\n    threading.Thread(target=time.sleep, args=(900,), daemon=True).start()\\n"
+                         "for _ in range(60):\\n"
+                         "    threading.Thread(target=time.sleep, args=(900,), daemon=True).start()\\n"
                          "print('ready', flush=True)\\ntime.sleep(900)"], stdout=subprocess.PIPE, text=True)
 assert busy.stdout.readline().strip() == "ready"
 done = subprocess.run([sys.executable, "-m", "grading", "autograde", "ex04", "--workers", "2"],
@@ -70,7 +71,8 @@ from grading.core import assignment, jobs
 
 jobs.RETRY_SECONDS = 0.2
 job = (sys.argv[1], sys.argv[2])
-assignment.load("ex04").test_module(job[1])  # the trusted tests import NumPy and SciPy, which start threads: before the limit
+# The trusted tests import NumPy and SciPy, which start threads: before the limit.
+assignment.load("ex04").test_module(job[1])
 usual = resource.getrlimit(resource.RLIMIT_NPROC)
 # The account runs nothing but this process's threads: all it may have.
 resource.setrlimit(resource.RLIMIT_NPROC, (len(os.listdir("/proc/self/task")), usual[1]))

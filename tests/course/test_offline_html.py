@@ -142,7 +142,8 @@ def test_published_solutions_fetch_nothing_and_describe_every_figure(tmp_path):
         images = soup.find_all("img")
         assert images and all((img.get("alt") or "").startswith("Figure") for img in images), path.name
     # nbconvert's own classic page loads jQuery, RequireJS, Mermaid and MathJax from CDNs.
-    plain, _ = HTMLExporter(template_name="classic").from_filename(str(ROOT / "notebooks" / "ex04" / "01_convolutions.ipynb"))
+    notebook = ROOT / "notebooks" / "ex04" / "01_convolutions.ipynb"
+    plain, _ = HTMLExporter(template_name="classic").from_filename(str(notebook))
     assert len(remote_resources(BeautifulSoup(plain, "html.parser"))) >= 3
 
 

@@ -24,7 +24,8 @@ def test_rebuild_takes_only_solution_sources_from_the_student(tmp_path):
     student = new_notebook(cells=[
         new_code_cell("print('all tests pass')", metadata=_meta("test_f", solution=True)),  # a test turned solution
         new_code_cell("def f():\n    return 1", metadata=_meta("f", solution=True)),
-        new_markdown_cell("My answer <script>x()</script>", metadata=_meta("answer", solution=True, grade=True, points=2),
+        new_markdown_cell("My answer <script>x()</script>",
+                          metadata=_meta("answer", solution=True, grade=True, points=2),
                           attachments={"a.svg": {"image/svg+xml": "PHN2Zz4="}}),
         new_code_cell("import os", metadata={"nbgrader": "not even a dict"}),
     ])

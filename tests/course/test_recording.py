@@ -64,7 +64,8 @@ def test_moodle_names_reach_the_gradebook_and_names_set_there_stay(course):
     participants = course / "downloaded" / ASSIGNMENT / "participants.csv"
     participants.parent.mkdir(parents=True)
     with open(participants, "w", newline="") as stream:
-        csv.writer(stream).writerows([["participant_id", "student_id", "full_name"], ["4711", "4711", "Grace Brewster Hopper"],
+        csv.writer(stream).writerows([["participant_id", "student_id", "full_name"],
+                                      ["4711", "4711", "Grace Brewster Hopper"],
                                       ["42", "aturing", "Alan Turing"], ["7", "7", "Plato"]])
     with Gradebook(db_url(course)) as gradebook:
         gradebook.add_student("aturing", first_name="Alan M.", last_name="Turing")  # typed in Formgrader
@@ -78,7 +79,7 @@ def test_moodle_names_reach_the_gradebook_and_names_set_there_stay(course):
 @pytest.mark.filterwarnings("ignore:Object of type")  # SQLAlchemy, on nbgrader's add_submission
 def test_only_students_whose_results_are_newer_than_nbgrader_s_record_are_recorded(course):
     recording.register_assignment(course, ASSIGNMENT, db_url(course))
-    jobs = [("ann", "01_convolutions"), ("bob", "01_convolutions"), ("cem", "01_convolutions"), ("dan", "01_convolutions")]
+    jobs = [(student, "01_convolutions") for student in ("ann", "bob", "cem", "dan")]
     for student, notebook in jobs:
         cache = course / ".grading" / ASSIGNMENT / student / f"{notebook}.json"
         cache.parent.mkdir(parents=True)
@@ -96,4 +97,5 @@ def test_only_students_whose_results_are_newer_than_nbgrader_s_record_are_record
     os.utime(course / ".grading" / ASSIGNMENT / "bob" / "01_convolutions.json", (later, later))  # graded again
     (course / ".grading" / ASSIGNMENT / "dan" / "01_convolutions.json").unlink()  # its grading failed
     students = ["ann", "bob", "cem", "dan", "eve"]  # eve: not recorded at all yet
-    assert recording.students_to_record(course, ASSIGNMENT, students, jobs, db_url(course)) == ["bob", "cem", "dan", "eve"]
+    to_record = recording.students_to_record(course, ASSIGNMENT, students, jobs, db_url(course))
+    assert to_record == ["bob", "cem", "dan", "eve"]

@@ -31,7 +31,8 @@ def test_trusted_outputs_give_nbgrader_the_trusted_score():
 
 
 def test_messages_say_visible_check_or_hidden_test():
-    assert result_text(_outcome(phase="visible", check="corr2d(X, K)")).startswith("A visible check failed (corr2d(X, K))")
+    visible = result_text(_outcome(phase="visible", check="corr2d(X, K)"))
+    assert visible.startswith("A visible check failed (corr2d(X, K))")
     assert result_text(_outcome()).startswith("A hidden test failed: wrong values")
     assert "did not answer in time" in result_text(_outcome(kind="timeout", message="30 s"))
     assert result_text(PASSED).startswith("✓ Passed")
