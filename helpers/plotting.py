@@ -8,9 +8,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
-# Colours used throughout the unit, so that "window" and "output cell" look the same everywhere.
+# The window's colour in every figure of the unit, so that it reads as the same thing everywhere.
 WINDOW_COLOUR = "#d62728"
-PADDING_COLOUR = "#bbbbbb"
 
 
 def _default_format(values):

@@ -21,9 +21,6 @@ from nbtools import ASSIGNMENT, RELEASE, SOURCE, nbgrader_meta, read
 
 NOTEBOOK = "01_convolutions"
 
-_SIGNATURES = {"output_size": "def output_size(n, k, stride=1, padding=0):",
-               "corr2d": "def corr2d(X, K, stride=1, padding=0):", "conv2d": "def conv2d(X, K):"}
-
 HONEST = {
     "output_size": '''def output_size(n, k, stride=1, padding=0):
     """Number of output pixels along one axis."""
