@@ -197,7 +197,8 @@ benchmark: venv
 	$(BIN)/python benchmarks/grading.py --class-size $(CLASS_SIZE) --parts $(PARTS)
 
 clean:
-	rm -rf .pytest_cache tests/__pycache__ helpers/__pycache__ grading/__pycache__ dist
+	rm -rf .pytest_cache dist
+	find tests helpers grading benchmarks -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info
