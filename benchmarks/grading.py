@@ -54,6 +54,10 @@ from test_grading_cases import instructor_answers  # noqa: E402
 
 MIX = ["honest", "partial", "blank", "honest", "crash", "honest", "partial", "hang", "honest", "blank"]
 PARTS = ("floor", "one", "class", "regrade", "dask")
+#: Where a run keeps the grading package that all its courses grade with (``<scratch>/snapshot/grading``,
+#: named ``grading`` as the engine expects): a copy taken at the start, so that a change in the working
+#: tree during a run (the engine is part of every cache key) changes nothing.
+SNAPSHOT = Path("snapshot") / "grading"
 #: The trusted test that the regrade part changes: (module of grading/<assignment>/, test function).
 CHANGED_TEST = ("nb04_receptive_field.py", "input_region")
 #: Targets of the issue, for a 2-core machine.
@@ -79,8 +83,13 @@ def _answers(kind, name):
 
 
 def course_with(students, folder):
-    """A scratch course with one submission of every notebook per student, of the kind ``students`` names."""
+    """A scratch course with one submission of every notebook per student, of the kind ``students`` names.
+
+    Its ``grading`` is the run's snapshot (:data:`SNAPSHOT`), in the folder that holds ``folder``.
+    """
     root = make_course(folder)
+    (root / "grading").unlink()
+    (root / "grading").symlink_to(folder.parent / SNAPSHOT, target_is_directory=True)
     nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=root)
     for student, kind in students.items():
         for name in notebook_names():
@@ -292,7 +301,7 @@ def regrade_part(scratch, size):
           flush=True)
     klass = fresh_copy(ungraded_class(scratch, size), scratch / "regrade")
     assignments = scratch / "assignments"
-    shutil.copytree(ROOT / "grading" / ASSIGNMENT, assignments / ASSIGNMENT,
+    shutil.copytree(scratch / SNAPSHOT / ASSIGNMENT, assignments / ASSIGNMENT,
                     ignore=shutil.ignore_patterns("__pycache__"))
     full, _ = autograde(klass, scratch / "regrade-full.log", assignments=assignments)
     before = cached_entries(klass)
@@ -448,6 +457,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as temporary:
         scratch = args.scratch or Path(temporary)
         scratch.mkdir(parents=True, exist_ok=args.scratch is None)
+        shutil.copytree(ROOT / "grading", scratch / SNAPSHOT, ignore=shutil.ignore_patterns("__pycache__"))
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} at the start; parts: {', '.join(parts)}", flush=True)
         figures, failed = run_parts(parts, scratch, args.class_size, args.workers)
