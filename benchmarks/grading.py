@@ -168,14 +168,24 @@ def _seconds(text):
 
 
 def stages(output, wall):
-    """autograde's own phases from its summary line: grading, nbgrader's recording, and the rest of ``wall``."""
+    """autograde's phases of ``wall`` from its summary line: grading, nbgrader's recording, and the rest.
+
+    Where the recording overlaps the grading, the summary says how much of it came after the
+    grading: only that part adds to the wall time, and the whole is shown beside it.
+    """
     summary = next((line for line in output.splitlines() if line.startswith("summary:")), "")
-    found = re.search(r"graded now in (.*?), .*recorded them in (.*?) \(", summary)
-    if not found or None in (_seconds(found.group(1)), _seconds(found.group(2))):
+    duration = r"((?:\d+ min )?\d+ s)"
+    found = re.search(rf"graded now in {duration}, .*recorded them in {duration}"
+                      rf"(?:, {duration} of it after the grading)?", summary)
+    if not found:
         return {}
-    grading, recording = _seconds(found.group(1)), _seconds(found.group(2))
-    return {"grading (sandboxes and trusted tests)": grading, "nbgrader's recording": recording,
-            "start-up, pre-flight, gradebook": max(0.0, wall - grading - recording)}
+    grading, recording, after = (_seconds(text) if text else None for text in found.groups())
+    if after is None:
+        phases = {"grading (sandboxes and trusted tests)": grading, "nbgrader's recording": recording}
+    else:
+        phases = {"grading (sandboxes and trusted tests)": grading,
+                  f"nbgrader's recording after the grading (of {recording} s)": after}
+    return {**phases, "start-up, pre-flight, gradebook": max(0.0, wall - sum(phases.values()))}
 
 
 def _stage_text(output, wall):
@@ -256,12 +266,12 @@ def one_part(scratch, floor):
     print("  where the seconds go (phases of the wall time; set-ups and tests are busy time of one core each, "
           "and overlap on several workers):")
     for phase, taken in stages(output, seconds).items():
-        print(f"    {phase:44s} {taken:6.1f} s  {100 * taken / seconds:4.0f} %")
+        print(f"    {phase:52s} {taken:6.1f} s  {100 * taken / seconds:4.0f} %")
     for name, parts in per_notebook(one, "honest").items():
-        print(f"    {name:44s} {sum(parts.values()):6.1f} s  {100 * sum(parts.values()) / seconds:4.0f} %   "
+        print(f"    {name:52s} {sum(parts.values()):6.1f} s  {100 * sum(parts.values()) / seconds:4.0f} %   "
               + ", ".join(f"{gid} {t:.1f}" for gid, t in parts.items()))
     if floor:
-        print(f"    {'the floor (one training, fresh Python)':44s} {floor:6.1f} s  {100 * floor / seconds:4.0f} %")
+        print(f"    {'the floor (one training, fresh Python)':52s} {floor:6.1f} s  {100 * floor / seconds:4.0f} %")
     return seconds
 
 
