@@ -15,11 +15,11 @@ regrades that notebook, and course tooling (collecting, recording, feedback) reg
 
 One file per (student, notebook), ``.grading/<assignment>/<student>/<notebook>.json``::
 
-    {"keys": {grade_id: key}, "result": {...}, "changed": ns}
+    {"keys": {grade_id: key}, "result": {...}, "changed": ns, "submission": sha256}
 
 ``result`` is what :func:`grading.core.engine.grade_notebook` returned; ``changed`` is when its
-verdicts or messages last changed (not its timings), which is what tells nbgrader's recording
-that the student is to be recorded again.
+verdicts or messages, or the submitted file (``submission``, its digest), last changed (not its
+timings): that is what tells nbgrader's recording that the student is to be recorded again.
 """
 
 import ast
@@ -196,7 +196,7 @@ def merge(stored, keys, fresh):
     changed = (stored or {}).get("changed")
     if stored is None or changed is None or _verdicts(result) != _verdicts(old):
         changed = time.time_ns()
-    return {"keys": record_keys, "result": result, "changed": changed}
+    return {**(stored or {}), "keys": record_keys, "result": result, "changed": changed}
 
 
 def write(path, record):

@@ -118,7 +118,23 @@ def store(root, assignment, student, notebook, keys, fresh):
     path = cache_path(root, assignment, student, notebook)
     record = cache.merge(cache.read(path), keys, fresh)
     cache.write(path, record)
+    note_submission(root, assignment, student, notebook)
     return record["result"]
+
+
+def note_submission(root, assignment, student, notebook):
+    """Note the submitted file's digest in the job's record; a new file (a changed written answer, say) counts as
+    a change to record even where no test's result changes."""
+    path = cache_path(root, assignment, student, notebook)
+    record = cache.read(path)
+    if record is None:
+        return
+    try:
+        digest = hashlib.sha256(paths(root, assignment, student, notebook)[1].read_bytes()).hexdigest()
+    except OSError:
+        return
+    if record.get("submission") != digest:
+        cache.write(path, {**record, "submission": digest, "changed": time.time_ns()})
 
 
 def run_job(root, assignment, student, notebook, sandboxed=True, uid=None, only=None):
@@ -409,6 +425,7 @@ def plan_jobs(root, assignment, jobs, sandboxed=True, students=(), tests=()):
     """
     todo = []
     for student, notebook in jobs:
+        note_submission(root, assignment, student, notebook)
         force = True if student in students else tests
         stale = stale_tests(root, assignment, student, notebook, sandboxed, force)
         if stale:
@@ -444,7 +461,7 @@ def _job_budget(assignment, job):
 
 
 def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None, scheduler=None, students=(),
-            tests=()):
+            tests=(), student_done=None):
     """Grade every test whose result is not cached yet, ``workers`` jobs at a time; returns a summary.
 
     Parameters
@@ -456,6 +473,8 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
         Address of a Dask scheduler (``tls://HOST:PORT``): the jobs run on its workers instead.
     students, tests : collection of str
         Graded again even where cached (:func:`plan_jobs`).
+    student_done : callable, optional
+        Called with a student's id as soon as the last of their jobs ended (in this thread).
 
     Returns
     -------
@@ -482,8 +501,19 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
           f"({tests_graded} test(s)), "
           + (f"on the Dask cluster at {scheduler}" if scheduler else f"{workers} at a time"), file=out, flush=True)
     progress, failures, machine, faulty = Progress(len(todo), out), [], [], []
+    jobs_left = {}
+    for job in todo:
+        jobs_left[job[0]] = jobs_left.get(job[0], 0) + 1
 
     def finished(job, outcome):
+        try:
+            record(job, outcome)
+        finally:
+            jobs_left[job[0]] -= 1
+            if student_done and not jobs_left[job[0]]:
+                student_done(job[0])
+
+    def record(job, outcome):
         student, notebook, only = job
         label = notebook if len(only) > 1 or len(todo) == len(notebooks) else f"{notebook} {only[0]}"
         if machine_failure(outcome):  # never the student's result: nothing is stored

@@ -50,6 +50,89 @@ def venv_on_path():
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
 
 
+class Recorder:
+    """nbgrader's recording of each student as soon as their grading is done, beside the grading of others.
+
+    One thread runs one ``nbgrader autograde`` at a time, for the students whose jobs ended since
+    the last one: the gradebook keeps one writer, this process's, and recording no longer waits
+    for the whole class. nbgrader reads the stored results (it executes nothing).
+
+    Parameters
+    ----------
+    students : list of str
+        Every student with a submission (those not recorded are excluded from each nbgrader run).
+    every_job : list of (student, notebook)
+    chosen : list of str
+        Students asked for by name: they are recorded whatever changed.
+    """
+
+    def __init__(self, root, assignment, students, every_job, db_url, chosen=()):
+        import queue
+        import threading
+
+        self.root, self.assignment, self.students, self.every_job = root, assignment, students, every_job
+        self.db_url, self.chosen = db_url, list(chosen)
+        self.due, self.failed, self.status, self.seconds = [], {}, 0, 0.0
+        self.ended = time.monotonic()
+        self._seen, self._queue, self._error = set(), queue.Queue(), None
+        self._thread = threading.Thread(target=self._serve, name="recorder", daemon=True)
+        self._thread.start()
+
+    def done(self, student):
+        """The student's jobs have all ended: record them when nbgrader is next free."""
+        self._seen.add(student)
+        self._queue.put(student)
+
+    def finish(self, students):
+        """Record whoever of ``students`` is still due (those without jobs this run too); wait for it."""
+        for student in students:
+            if student not in self._seen:
+                self.done(student)
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _serve(self):
+        import queue
+
+        while True:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if self._error is None:
+                try:
+                    self._record([student for student in batch if student is not None and student in self.students])
+                except Exception as error:  # raised again by finish(), in the coordinator's thread
+                    self._error = error
+            if None in batch:
+                return
+
+    def _record(self, batch):
+        from grading.course import recording
+        from grading.course.student_ids import shown
+
+        if not batch:
+            return
+        started = time.monotonic()
+        if self.chosen:
+            due = [student for student in batch if student in self.chosen]
+        else:
+            due = recording.students_to_record(self.root, self.assignment, batch, self.every_job, self.db_url)
+        if due:
+            # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
+            print(f"  recording grades (nbgrader autograde): {', '.join(shown(s) for s in due)}", flush=True)
+            status, failed = recording.record(self.root, self.assignment, due, self.students, self.db_url)
+            self.due += due
+            self.failed.update(failed)
+            self.status = self.status or status
+        self.seconds += time.monotonic() - started
+        self.ended = time.monotonic()
+
+
 def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers=None, scheduler=None):
     """Grade an assignment's submissions and record them in nbgrader's gradebook; returns a summary.
 
@@ -122,27 +205,22 @@ def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers
                          f"(its tests: {', '.join(sorted(known_tests))})")
     todo = [job for job in every_job if not chosen or job[0] in chosen]
     scheduler = scheduler or course_setting(root, "Grading", "scheduler") or None
-    counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler,
-                          students=set(chosen) if chosen and not tests else (), tests=set(tests))
     students = recording.submitted_students(root, assignment)
     named = recording.names_from_moodle(root, assignment, db_url, students)
     if named:
         print(f"gradebook: the names of {named} student(s) from downloaded/{assignment}/participants.csv")
-    if chosen:
-        to_record = [s for s in chosen if s in students]
-    else:
-        to_record = recording.students_to_record(root, assignment, students, every_job, db_url)
-    recording_started = time.monotonic()
-    status, not_recorded = 0, {}
-    if to_record:
-        # nbgrader only records here (it executes nothing): its warnings, not every file it writes.
-        others = len(students) - len(to_record)
-        print(f"recording grades (nbgrader autograde): {len(to_record)} student(s)"
-              + (f"; {others} other(s) did not change since nbgrader recorded them" if others else ""), flush=True)
-        status, not_recorded = recording.record(root, assignment, to_record, students, db_url)
-    else:
+    recorder = Recorder(root, assignment, students, every_job, db_url, chosen)
+    try:
+        counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler,
+                              students=set(chosen) if chosen and not tests else (), tests=set(tests),
+                              student_done=recorder.done)
+        grading_ended = time.monotonic()
+    finally:
+        recorder.finish(chosen or students)
+    to_record, not_recorded, status = recorder.due, recorder.failed, recorder.status
+    if not to_record:
         print("recording grades: nothing changed since nbgrader last recorded them", flush=True)
-    recording_seconds = time.monotonic() - recording_started
+    recording_seconds, after_grading = recorder.seconds, max(0.0, recorder.ended - grading_ended)
     for name in chosen or students:  # notes of earlier runs that no longer hold
         if name not in not_graded:
             (root / "autograded" / name / assignment / "NOT_GRADED.txt").unlink(missing_ok=True)
@@ -156,7 +234,8 @@ def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers
           f"{jobs.format_duration(counts['seconds'])}, {counts['cached']} from earlier runs, {len(failures)} failed"
           + (f" ({len(machine)} by the grading machine)" if machine else "")
           + f", {len(counts['faulty_cells'])} faulty solution cell(s) set aside, {set_aside_count} not graded; "
-          f"nbgrader recorded them in {jobs.format_duration(recording_seconds)} ({len(to_record) - len(not_recorded)} of "
+          f"nbgrader recorded them in {jobs.format_duration(recording_seconds)}, "
+          f"{jobs.format_duration(after_grading)} of it after the grading ({len(to_record) - len(not_recorded)} of "
           f"{len(students)} student(s)" + (f", {len(not_recorded)} FAILED" if not_recorded else "") + ")")
     for failure in failures:
         advice = ("no score was recorded for it; run make autograde again" if failure in machine

@@ -126,8 +126,9 @@ def students_to_record(root, assignment, students, jobs, db_url):
     A student is recorded when the gradebook has no submission of theirs, when their autograded
     folder or one of its notebooks is missing, when a notebook is there that is no longer graded,
     or when a job's verdicts changed after its autograded notebook was written (a new submission,
-    a changed test that judges differently, or a run stopped before nbgrader recorded). A test
-    graded again with the same verdict and message changes nothing to record.
+    a changed test that judges differently, a written answer handed in again, or a run stopped
+    before nbgrader recorded: :func:`grading.core.jobs.note_submission`). A test graded again with
+    the same verdict and message changes nothing to record.
     """
     from nbgrader.api import Gradebook
 

@@ -5,6 +5,7 @@ manual grading) runs in tests/test_readme_instructor.py, from the README's own c
 """
 
 import csv
+import json
 import os
 import shutil
 import time
@@ -80,10 +81,10 @@ def test_moodle_names_reach_the_gradebook_and_names_set_there_stay(course):
 def test_only_students_whose_results_are_newer_than_nbgrader_s_record_are_recorded(course):
     recording.register_assignment(course, ASSIGNMENT, db_url(course))
     jobs = [(student, "01_convolutions") for student in ("ann", "bob", "cem", "dan")]
-    for student, notebook in jobs:
+    for student, notebook in jobs:  # records whose verdicts last changed now, before nbgrader recorded them
         cache = course / ".grading" / ASSIGNMENT / student / f"{notebook}.json"
         cache.parent.mkdir(parents=True)
-        cache.write_text("{}")
+        cache.write_text(json.dumps({"keys": {}, "result": {}, "changed": time.time_ns()}))
     time.sleep(0.01)
     with Gradebook(db_url(course)) as gradebook:
         for student in ("ann", "bob", "cem", "dan"):
@@ -93,8 +94,10 @@ def test_only_students_whose_results_are_newer_than_nbgrader_s_record_are_record
             folder.mkdir(parents=True)
             (folder / "01_convolutions.ipynb").write_text("{}")
     (course / "autograded" / "cem" / ASSIGNMENT / "02_sobel_laplace.ipynb").write_text("{}")  # no longer handed in
-    later = time.time() + 5
-    os.utime(course / ".grading" / ASSIGNMENT / "bob" / "01_convolutions.json", (later, later))  # graded again
+    graded_again = course / ".grading" / ASSIGNMENT / "bob" / "01_convolutions.json"
+    graded_again.write_text(json.dumps({"keys": {}, "result": {}, "changed": time.time_ns()}))  # judged differently
+    timed_again = course / ".grading" / ASSIGNMENT / "ann" / "01_convolutions.json"
+    os.utime(timed_again)  # graded again, the same verdicts: nothing to record
     (course / ".grading" / ASSIGNMENT / "dan" / "01_convolutions.json").unlink()  # its grading failed
     students = ["ann", "bob", "cem", "dan", "eve"]  # eve: not recorded at all yet
     to_record = recording.students_to_record(course, ASSIGNMENT, students, jobs, db_url(course))
