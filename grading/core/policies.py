@@ -53,8 +53,11 @@ NUMPY = Policy(
 
 TORCH = Policy(
     name="torch",
+    # torch._dynamo last: torch.optim imports it on an optimizer's first step (about 1 s), which every test
+    # that trains would pay again in its own copy of the set-up.
     prelude=("import numpy as np", "import torch", "import torch.nn.functional as F", "from torch import nn",
-             "from torch.utils.data import DataLoader, TensorDataset", "device = torch.device('cpu')"),
+             "from torch.utils.data import DataLoader, TensorDataset", "device = torch.device('cpu')",
+             "import torch._dynamo"),
     # PyTorch and the pure-Python packages it imports.
     packages=("numpy", "numpy.libs", "torch", "torch.libs", "torchgen", "typing_extensions.py", "sympy", "mpmath",
               "networkx", "jinja2", "markupsafe", "filelock", "fsspec"),
