@@ -26,7 +26,7 @@ Students never receive this package. Three layers, each importing only the ones 
     :mod:`~grading.course.offline_html`, :mod:`~grading.course.bundle` and
     :mod:`~grading.course.student_setup`.
 
-``grading.<assignment>`` (here :mod:`grading.ex04`): one package per assignment
+``grading.<assignment>``: one package per assignment (per sheet of the course)
     Its ``ASSIGNMENT`` names the trusted-test module of each notebook, the furniture built inside each
     policy's sandbox and the tests' time budgets; its modules hold one test per ``grade_id``. A
     package may also live outside ``grading/`` (``python -m grading --assignments DIR``).

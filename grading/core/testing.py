@@ -1,6 +1,6 @@
 """How trusted tests are written: one function per ``grade_id``, the student's code as an argument.
 
-A test module (``grading/ex04/nb01_convolutions.py``, say) looks like this::
+A test module (``grading/<assignment>/nb01_convolutions.py``, say) looks like this::
 
     from grading.core.testing import test, visible, hidden, expect_array
 
@@ -189,7 +189,7 @@ class Student:
         return self._ask({"op": Op.GETATTR, "target": encode(target), "attribute": attribute})
 
     def fixture(self, name, *args, **kwargs):
-        """Build a piece of test furniture in the sandbox (:mod:`grading.ex04.fixtures_torch`)."""
+        """Build a piece of test furniture in the sandbox (the assignment's furniture module of the test's policy)."""
         return self.call("fixture:" + name, *args, **kwargs)
 
     def keep(self, value):

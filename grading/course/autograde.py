@@ -139,8 +139,8 @@ def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers
     What ``make autograde`` does, for scripts::
 
         import grading
-        summary = grading.autograde("ex04", students=["s0001"])          # just this student, again
-        summary = grading.autograde("ex04", tests=["test_conv2d"])       # one changed test, everyone
+        summary = grading.autograde("sheet3", students=["s0001"])         # just this student, again
+        summary = grading.autograde("sheet3", tests=["test_conv2d"])      # one changed test, everyone
 
     Parameters
     ----------
