@@ -207,3 +207,46 @@ def write(path, record):
     with os.fdopen(handle, "w") as stream:
         json.dump(record, stream, indent=1, sort_keys=True)
     os.replace(temporary, path)
+
+
+#: Folder of the grader's folder that keeps trusted computations (:func:`computed_once`).
+COMPUTED_FOLDER = "computed"
+
+
+def computed_once(name, depends_on, compute):
+    """An array that trusted code computes the same way for every student, kept on disk between runs.
+
+    A trusted test that needs a costly reference (a network trained by the recipe, say) pays for it
+    once per machine and code version instead of once per grading process. The file lives in the
+    grader's own folder (:func:`grading.core.sandbox.grader_folder`, which no sandbox sees), under a
+    key of ``depends_on``; nothing a student hands in reaches it.
+
+    Parameters
+    ----------
+    name : str
+        A readable part of the file's name.
+    depends_on : list
+        What the result is a function of: source texts, versions, settings (JSON-ready).
+    compute : callable
+        Returns the array (NumPy, or anything ``np.asarray`` takes) when no kept file holds.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    import numpy as np
+
+    from grading.core.sandbox import grader_folder
+
+    path = grader_folder() / COMPUTED_FOLDER / f"{name}-{_digest(depends_on)[:32]}.npy"
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        pass  # not computed yet here, or a file cut short: computed again
+    value = np.asarray(compute())
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+    with os.fdopen(handle, "wb") as stream:
+        np.save(stream, value, allow_pickle=False)
+    os.replace(temporary, path)
+    return value

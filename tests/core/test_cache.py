@@ -138,3 +138,25 @@ def test_stale_tests_and_merge_keep_what_still_holds():
     now_passing = {"tests": {"b": {"passed": True, "score": 2, "seconds": 0.9}}, "problems": [], "faulty_cells": {},
                    "setups": []}
     assert cache.merge(stored, keys_now, now_passing)["changed"] != 5
+
+
+def test_a_trusted_computation_runs_once_per_key_and_survives_a_damaged_file(tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return np.arange(4.0) + len(calls)  # another value per call: which file was read shows
+
+    first = cache.computed_once("weights", ["source v1"], compute)
+    again = cache.computed_once("weights", ["source v1"], compute)
+    assert calls == [1] and np.array_equal(first, again) and again.dtype == np.float64
+    cache.computed_once("weights", ["source v2"], compute)
+    assert calls == [1, 1], "another key, another computation"
+    (kept,) = [p for p in (tmp_path / "course-grading" / cache.COMPUTED_FOLDER).glob("weights-*.npy")
+               if np.array_equal(np.load(p), first)]
+    kept.write_bytes(kept.read_bytes()[:20])  # cut short, as by a full disk
+    assert np.array_equal(cache.computed_once("weights", ["source v1"], compute), first + 2) and len(calls) == 3
+    assert oct((tmp_path / "course-grading" / cache.COMPUTED_FOLDER).stat().st_mode & 0o777) == "0o700"
