@@ -101,19 +101,25 @@ def _declared(call):
     return values.get("grade_id"), values["policy"], tuple(values["references"])
 
 
+@functools.lru_cache(maxsize=32)
+def _parsed(source):
+    """A module's top-level statements, each with its ``@test`` declaration (or None) and its dump."""
+    tree = ast.parse(source)
+    return tree, [(node, _test_decorator(node), ast.dump(node)) for node in tree.body]
+
+
 @functools.lru_cache(maxsize=256)
 def _own_code(source, grade_id):
-    """(digest of the module without the other tests, policy, references, imported package modules)."""
-    tree = ast.parse(source)
+    """(digest of the module without the other tests, policy, references, the module's tree)."""
+    tree, statements = _parsed(source)
     own, policy, references = [], None, ()
-    for node in tree.body:
-        call = _test_decorator(node)
+    for node, call, dump in statements:
         if call is not None:
             declared = _declared(call)
             if declared[0] != grade_id:
                 continue  # another test's function: its changes are not this test's
             policy, references = declared[1], declared[2]
-        own.append(ast.dump(node))
+        own.append(dump)
     return _digest(own), policy, references, tree
 
 

@@ -46,8 +46,7 @@ def paths(root, assignment, student, notebook):
 
 
 def _plan(source_path):
-    from grading.core.engine import notebook_plan
-
+    """The source notebook's grading plan, read once while the file is unchanged."""
     stat = os.stat(source_path)
     return _plan_of(str(source_path), stat.st_mtime_ns, stat.st_size)
 
@@ -289,8 +288,9 @@ def _in_rounds(run_round, todo, finished, out):
         pending = again
 
 
-def _worker_start():
-    """In each worker: die with the coordinator (kill -9 included), and leave Ctrl-C to it."""
+def _worker_start(assignment=None):
+    """In each worker: die with the coordinator (kill -9 included), leave Ctrl-C to it, and import
+    the assignment's trusted tests (PyTorch, SciPy) before the first job asks for them."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -300,6 +300,45 @@ def _worker_start():
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: its sandboxes die with it too
     except (OSError, AttributeError):
         pass
+    if assignment:
+        from grading.core import assignment as assignments
+
+        declared = assignments.load(assignment)
+        for notebook in declared.notebooks:
+            declared.test_module(notebook)
+
+
+def _started():
+    """A job that does nothing: submitting one per worker starts them all."""
+
+
+class Workers:
+    """Worker processes started ahead of the jobs: they import the trusted tests while the
+    coordinator prepares (pre-flight, the gradebook), and :func:`run_all` grades with them.
+
+    Fresh interpreters (not forks of the coordinator), so no lock or thread of it is copied.
+    """
+
+    def __init__(self, assignment, count=None):
+        import concurrent.futures
+        import multiprocessing
+
+        self.count = max(1, int(count or os.cpu_count() or 1))
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            self.count, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start,
+            initargs=(assignment,))
+        for _ in range(self.count):
+            self._pool.submit(_started)
+
+    def take(self):
+        """The pool, once (later rounds start their own); None after."""
+        pool, self._pool = self._pool, None
+        return pool
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=True, only=None):
@@ -434,11 +473,12 @@ def plan_jobs(root, assignment, jobs, sandboxed=True, students=(), tests=()):
 
 
 def split_for_workers(assignment, todo, workers):
-    """Spread few students' jobs over the workers: each test with a budget above the default in a job of its own.
+    """Spread few students' jobs over the workers: a notebook's longest test in a job of its own.
 
-    A class has jobs enough for every worker; one late submission has one notebook whose trainings
-    take most of its time, and the other workers would wait for it. Each split costs one more
-    set-up, so jobs are split only while there are no more students than workers.
+    A class has jobs enough for every worker; one late submission has one notebook whose training
+    takes most of its time, and the other workers would wait for it. Each split costs one more
+    set-up, so jobs are split only while there are no more students than workers, and only at the
+    test with the largest time budget of its notebook, where that budget is above the default.
     """
     from grading.core import assignment as assignments
 
@@ -447,21 +487,25 @@ def split_for_workers(assignment, todo, workers):
         return list(todo)
     split = []
     for student, notebook, only in todo:
-        long = [gid for gid in only if declared.test_seconds(notebook, gid) > assignments.DEFAULT_TEST_SECONDS]
+        budgets = {gid: declared.test_seconds(notebook, gid) for gid in only}
+        longest = max(budgets, key=budgets.get)
+        long = [longest] if len(only) > 1 and budgets[longest] > assignments.DEFAULT_TEST_SECONDS else []
         rest = tuple(gid for gid in only if gid not in long)
         split += [(student, notebook, (gid,)) for gid in long] + ([(student, notebook, rest)] if rest else [])
     return split
 
 
 def _job_budget(assignment, job):
+    """(the longest test's budget, the job's whole budget): a job with a training goes first."""
     from grading.core import assignment as assignments
 
     declared = assignments.load(assignment)
-    return sum(declared.test_seconds(job[1], gid) for gid in job[2])
+    budgets = [declared.test_seconds(job[1], gid) for gid in job[2]]
+    return max(budgets), sum(budgets)
 
 
 def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None, scheduler=None, students=(),
-            tests=(), student_done=None):
+            tests=(), student_done=None, started=None):
     """Grade every test whose result is not cached yet, ``workers`` jobs at a time; returns a summary.
 
     Parameters
@@ -475,6 +519,8 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
         Graded again even where cached (:func:`plan_jobs`).
     student_done : callable, optional
         Called with a student's id as soon as the last of their jobs ended (in this thread).
+    started : Workers, optional
+        Worker processes started ahead (their count is then the number of workers).
 
     Returns
     -------
@@ -490,11 +536,11 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
 
     todo = plan_jobs(root, assignment, jobs, sandboxed, students, tests)
     notebooks = {job[:2] for job in todo}
-    workers = max(1, int(workers or os.cpu_count() or 1))
+    workers = started.count if started else max(1, int(workers or os.cpu_count() or 1))
     if not scheduler:
         todo = split_for_workers(assignment, todo, workers)
     # The longest jobs first, so that no worker is left with a long one while the others are idle.
-    todo.sort(key=lambda job: -_job_budget(assignment, job))
+    todo.sort(key=lambda job: _job_budget(assignment, job), reverse=True)
     workers = min(workers, len(todo) or 1)
     tests_graded = sum(len(job[2]) for job in todo)
     print(f"grading: {len(jobs)} notebooks, {len(jobs) - len(notebooks)} already graded, {len(notebooks)} to grade "
@@ -539,7 +585,7 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
 
     if scheduler and todo:
         _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out)
-    elif workers == 1:
+    elif workers == 1 and started is None:
         def one_at_a_time(pending):
             for student, notebook, only in pending:
                 try:
@@ -553,7 +599,9 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
         context = multiprocessing.get_context("spawn")
 
         def in_workers(pending):
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start) as pool:
+            pool = (started and started.take()) or concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_worker_start)
+            with pool:
                 futures = {pool.submit(_job, (str(root), assignment, job, sandboxed)): job for job in pending}
                 try:
                     for future in concurrent.futures.as_completed(futures):

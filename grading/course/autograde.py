@@ -173,17 +173,31 @@ def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers
     """
     from grading.core import assignment as assignments
     from grading.core import jobs
-    from grading.core.engine import notebook_plan
-    from grading.course import recording
-    from grading.course.config import course_db_url, course_setting
-    from grading.course.preflight import set_aside_unreadable
-    from grading.course.student_ids import normal_id
+    from grading.course.config import course_setting
 
     root = Path(root).resolve()
     try:
         assignments.load(assignment)
     except LookupError as error:
         raise SystemExit(f"make autograde: {error}") from None
+    scheduler = scheduler or course_setting(root, "Grading", "scheduler") or None
+    count = max(1, int(workers or os.cpu_count() or 1))
+    started = jobs.Workers(assignment, count) if count > 1 and not scheduler else None
+    try:
+        return _autograde(assignment, root, students, tests, unsafe, workers, scheduler, started)
+    finally:
+        if started is not None:
+            started.close()
+
+
+def _autograde(assignment, root, students, tests, unsafe, workers, scheduler, started):
+    from grading.core import jobs
+    from grading.core.engine import notebook_plan
+    from grading.course import recording
+    from grading.course.config import course_db_url
+    from grading.course.preflight import set_aside_unreadable
+    from grading.course.student_ids import normal_id
+
     venv_on_path()
     db_url = course_db_url(root)
     recording.register_assignment(root, assignment, db_url)
@@ -204,7 +218,6 @@ def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers
         raise SystemExit(f"make autograde: {assignment} has no test {', '.join(sorted(set(tests) - known_tests))} "
                          f"(its tests: {', '.join(sorted(known_tests))})")
     todo = [job for job in every_job if not chosen or job[0] in chosen]
-    scheduler = scheduler or course_setting(root, "Grading", "scheduler") or None
     students = recording.submitted_students(root, assignment)
     named = recording.names_from_moodle(root, assignment, db_url, students)
     if named:
@@ -213,7 +226,7 @@ def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers
     try:
         counts = jobs.run_all(root, assignment, todo, sandboxed=not unsafe, workers=workers, scheduler=scheduler,
                               students=set(chosen) if chosen and not tests else (), tests=set(tests),
-                              student_done=recorder.done)
+                              student_done=recorder.done, started=started)
         grading_ended = time.monotonic()
     finally:
         recorder.finish(chosen or students)
