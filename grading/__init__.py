@@ -12,15 +12,16 @@ Students never receive this package. Three layers, each importing only the ones 
     session with one sandboxed process; :mod:`~grading.core.runner` is the sandbox's side and the
     data-only codec of the channel; :mod:`~grading.core.policies`, :mod:`~grading.core.results` and
     :mod:`~grading.core.errors` are the types that cross these boundaries;
-    :mod:`~grading.core.private_paths` keeps the grading machine's paths out of results.
+    :mod:`~grading.core.private_paths` keeps the grading machine's paths out of results, and
+    :mod:`~grading.core.student_ids` is the one rule for a student id (a safe folder name, in NFC).
 
 ``grading.course``: nbgrader, the LMS and the students' side
     :mod:`~grading.course.autograde` (``make autograde``); :mod:`~grading.course.preprocessors`, one
     nbgrader preprocessor per module; :mod:`~grading.course.recording` (what nbgrader records, and
     feedback); :mod:`~grading.course.collect` and :mod:`~grading.course.exchange_collect` (Moodle
     downloads, the nbgrader exchange), :mod:`~grading.course.preflight`,
-    :mod:`~grading.course.safe_files` and :mod:`~grading.course.student_ids` (what may enter
-    ``submitted/``, under which id); :mod:`~grading.course.report` and
+    :mod:`~grading.course.safe_files` (what may enter ``submitted/``, under which id) and
+    :mod:`~grading.course.submissions` (what of it is graded, and what not, and why); :mod:`~grading.course.report` and
     :mod:`~grading.course.similarity` (what a class tells its instructor);
     :mod:`~grading.course.export`, :mod:`~grading.course.config`, :mod:`~grading.course.text_safety`,
     :mod:`~grading.course.offline_html`, :mod:`~grading.course.bundle` and

@@ -112,8 +112,8 @@ class Recorder:
                 return
 
     def _record(self, batch):
+        from grading.core.student_ids import shown
         from grading.course import recording
-        from grading.course.student_ids import shown
 
         if not batch:
             return
@@ -193,10 +193,10 @@ def autograde(assignment, root=".", students=(), tests=(), unsafe=False, workers
 def _autograde(assignment, root, students, tests, unsafe, workers, scheduler, started):
     from grading.core import jobs
     from grading.core.engine import notebook_plan
-    from grading.course import recording
+    from grading.course import recording, submissions
     from grading.course.config import course_db_url
     from grading.course.preflight import set_aside_unreadable
-    from grading.course.student_ids import normal_id
+    from grading.core.student_ids import normal_id
 
     venv_on_path()
     db_url = course_db_url(root)
@@ -207,8 +207,8 @@ def _autograde(assignment, root, students, tests, unsafe, workers, scheduler, st
     set_aside = set_aside_unreadable(root, assignment, sys.stdout, db_url=db_url)
     print(f"pre-flight: {len(set_aside)} unreadable notebook(s) set aside")
     not_graded = {}
-    every_job = jobs.discover(root, assignment, sys.stdout, not_graded)
-    chosen = [normal_id(s) for s in students]  # filed in NFC (grading.course.student_ids), whatever was typed
+    every_job = submissions.discover(root, assignment, sys.stdout, not_graded)
+    chosen = [normal_id(s) for s in students]  # filed in NFC (grading.core.student_ids), whatever was typed
     unknown = [s for s in chosen if s not in {job[0] for job in every_job}]
     if unknown:
         raise SystemExit(f"make autograde: nothing of {', '.join(unknown)} to grade in submitted/*/{assignment}/")
@@ -237,8 +237,9 @@ def _autograde(assignment, root, students, tests, unsafe, workers, scheduler, st
     for name in chosen or students:  # notes of earlier runs that no longer hold
         if name not in not_graded:
             (root / "autograded" / name / assignment / "NOT_GRADED.txt").unlink(missing_ok=True)
-    jobs.write_not_graded_notes(root, assignment, {s: v for s, v in not_graded.items() if not chosen or s in chosen},
-                                {job[0] for job in todo})
+    submissions.write_not_graded_notes(root, assignment,
+                                       {s: v for s, v in not_graded.items() if not chosen or s in chosen},
+                                       {job[0] for job in todo})
     set_aside_count = sum(len(lines) for lines in not_graded.values())
     # nbgrader's recording grades a failed job once more: what it stored is no failure any longer.
     failures = [f for f in counts["failures"] if jobs.cached(root, assignment, f[0], f[1], not unsafe) is None]

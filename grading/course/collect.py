@@ -12,7 +12,7 @@ Two layouts are understood, in any mix:
 What is skipped or refused, always with a line that says why: macOS and Jupyter litter
 (``__MACOSX/``, ``._*``, ``.ipynb_checkpoints/``, ``.DS_Store``); archive members whose name
 points outside the archive (``..``, an absolute path); names that are no student id
-(:mod:`grading.course.student_ids`: a path, a leading dot or dash, a control character, ...). Student
+(:mod:`grading.core.student_ids`: a path, a leading dot or dash, a control character, ...). Student
 ids are filed in Unicode's composed form (NFC). When one student uploaded the same file twice,
 the later upload wins and the log says so.
 
@@ -45,7 +45,7 @@ from pathlib import Path, PurePosixPath
 
 from grading.course.safe_files import (MAX_FILES, MAX_NOTEBOOK_BYTES, MAX_UPLOAD_BYTES, Refused, kind, megabytes,
                                 open_regular, read_capped, read_regular)
-from grading.course.student_ids import normal_id, shown, why_not_a_student_id
+from grading.core.student_ids import normal_id, shown, why_not_a_student_id
 
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?$")
 NAMED_FILE = re.compile(r"^(?P<student>[^_]+)_(?P<rest>.+)$", re.S)

@@ -10,7 +10,7 @@ course (``c.ExchangeFactory.collect`` in ``nbgrader_config.py``), so the README'
 newest submission that passes every check, and sets aside, with a ``NOT GRADED:`` line each:
 
 * an entry whose name is not ``<student>+<assignment>+<time>+<random>`` with a student id
-  (:mod:`grading.course.student_ids`);
+  (:mod:`grading.core.student_ids`);
 * one that is not a folder (a symlink, a FIFO, a device);
 * one not owned by the account whose id it carries: a classmate cannot hand in under someone
   else's id, and a submission set aside is never filed over anyone's work (the student's own
@@ -52,7 +52,7 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import check_mode, parse_utc
 
 from grading.course.safe_files import Refused, kind, lstat, open_folder, read_regular, read_tree, user_name
-from grading.course.student_ids import shown, why_not_a_student_id
+from grading.core.student_ids import shown, why_not_a_student_id
 
 
 #: Written by ``nbgrader submit``; ``nbgrader release_feedback`` needs it for every collected submission.

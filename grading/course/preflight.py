@@ -10,7 +10,7 @@ skips), under its relative path with ``/`` written as ``%2F``. So are single fil
 (bytes, files, depth). Nothing is deleted, no link is followed, and each move is recorded in
 ``submitted/.set-aside/reasons.jsonl``, from which :func:`set_aside_notes` tells the student.
 
-Student folders are checked by name too (:mod:`grading.course.student_ids`): a folder whose name is
+Student folders are checked by name too (:mod:`grading.core.student_ids`): a folder whose name is
 no student id (a newline in it, say) is set aside the same way, and so are both folders of a
 pair that name one student in two Unicode forms (NFC and NFD): nothing is merged. A folder named
 in the decomposed form (macOS writes NFD) alone is renamed to the composed one (NFC), under
@@ -37,7 +37,7 @@ from grading.course.safe_files import (
     megabytes,
     open_regular,
 )
-from grading.course.student_ids import normal_id, shown, why_not_a_student_id
+from grading.core.student_ids import normal_id, shown, why_not_a_student_id
 
 SET_ASIDE = ".set-aside"
 REASONS = "reasons.jsonl"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from grading.core import cache
 from grading.core.jobs import cache_path
-from grading.course.student_ids import is_student_id, nbgrader_exclusion
+from grading.core.student_ids import is_student_id, nbgrader_exclusion
 
 
 def nbgrader_command(*args):

@@ -169,7 +169,7 @@ def notebook_names(root, assignment):
 
 def submitted_students(root, assignment):
     """The student folders of ``submitted/`` that hold this assignment, sorted."""
-    from grading.course.student_ids import is_student_id
+    from grading.core.student_ids import is_student_id
 
     folder = Path(root) / "submitted"
     if not folder.is_dir():

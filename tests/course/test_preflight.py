@@ -7,7 +7,7 @@ import stat
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grading.core import jobs
+from grading.course import submissions
 from grading.course.preflight import set_aside_unreadable, unreadable_reason
 
 
@@ -104,7 +104,7 @@ def test_pre_flight_sets_aside_what_no_student_hands_in(tmp_path):
     assert [p.name for p in eve.rglob("*")] == ["data"] and not (tmp_path / "submitted" / "mallory").exists()
     assert not zed.exists() and (tmp_path / "submitted" / ".set-aside" / "zed%2Fex04").is_dir()
     not_graded = {}
-    assert jobs.discover(tmp_path, "ex04", io.StringIO(), not_graded) == [("ann", "01_convolutions")]
+    assert submissions.discover(tmp_path, "ex04", io.StringIO(), not_graded) == [("ann", "01_convolutions")]
     assert sorted(not_graded) == ["eve", "mallory", "zed"]
     assert any("submitted/eve/ex04/02_sobel_laplace.ipynb: is a FIFO (named pipe), not a file; set aside as "
                "submitted/.set-aside/eve%2Fex04%2F02_sobel_laplace.ipynb" in line for line in not_graded["eve"])

@@ -1,6 +1,6 @@
 """Every student id nbgrader can hold is graded: names with spaces, umlauts, apostrophes, other scripts.
 
-:mod:`grading.course.student_ids` refuses only what escapes or confuses a path, a command line or
+:mod:`grading.core.student_ids` refuses only what escapes or confuses a path, a command line or
 nbgrader. The slow test takes a class of notebook 01 through the whole chain the way the
 instructor does (``python -m grading collect/autograde/feedback/moodle-grades/feedback-zip`` and
 ``nbgrader export``, what the Makefile runs): a Moodle download whose students are filed under
@@ -29,8 +29,8 @@ from traitlets.config import Application
 
 from grading.course.collect import collect, moodle_folder
 from grading.course.preflight import set_aside_unreadable
-from grading.core import jobs
-from grading.course.student_ids import MAX_ID_BYTES, nbgrader_exclusion, normal_id, why_not_a_student_id
+from grading.course import submissions
+from grading.core.student_ids import MAX_ID_BYTES, nbgrader_exclusion, normal_id, why_not_a_student_id
 from nbtools import ASSIGNMENT, SOURCE, make_course, nbgrader
 from test_collect import moodle_importer_participant, moodle_worksheet_rows
 from test_grading_cases import instructor_answers, submission
@@ -113,7 +113,7 @@ def test_pre_flight_files_nfd_under_nfc_and_sets_aside_what_is_no_student_id(tmp
     assert kept == sorted(_tagged(n) for n in ["-rf", "line\nbreak", "bad\udcff", *twice])
     out = io.StringIO()
     notes = {}
-    assert jobs.discover(root, ASSIGNMENT, out, notes) == [("Grace Hopper", "01_convolutions"),
+    assert submissions.discover(root, ASSIGNMENT, out, notes) == [("Grace Hopper", "01_convolutions"),
                                                            ("Zoë", "01_convolutions")]
     assert out.getvalue() == ("NOT GRADED: submitted/.hidden: not a student id: "
                               "it starts with a dot ('..', or a hidden folder)\n")
