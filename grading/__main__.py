@@ -23,9 +23,11 @@ def main(argv=None):
     grade = commands.add_parser("autograde", help="grade every submission in submitted/")
     grade.add_argument("assignment")
     grade.add_argument("--student", action="append", default=[],
-                       help="grade this student's notebooks again, cached or not (may be repeated; make autograde STUDENT=id)")
+                       help="grade this student's notebooks again, cached or not "
+                            "(may be repeated; make autograde STUDENT=id)")
     grade.add_argument("--test", action="append", default=[], dest="tests", metavar="GRADE_ID",
-                       help="grade this test again for every student, cached or not (may be repeated; make autograde TEST=id)")
+                       help="grade this test again for every student, cached or not "
+                            "(may be repeated; make autograde TEST=id)")
     grade.add_argument("--root", default=".")
     grade.add_argument("--workers", type=int, default=None,
                        help="jobs graded at once (default: one per core; also WORKERS=N)")
@@ -38,7 +40,8 @@ def main(argv=None):
     collect.add_argument("--root", default=".")
     collect.add_argument("--force", action="store_true", help="replace files in submitted/ that differ")
     collect.add_argument("--mapping", default=None, help="CSV participant_id,student_id")
-    feedback = commands.add_parser("feedback", help="HTML feedback in feedback/ for every student whose feedback changed")
+    feedback = commands.add_parser("feedback",
+                                   help="HTML feedback in feedback/ for every student whose feedback changed")
     feedback.add_argument("assignment")
     feedback.add_argument("--root", default=".")
     feedback.add_argument("--force", action="store_true", help="rewrite every student's feedback")

@@ -451,5 +451,6 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
     finally:
         for session in sessions.values():
             session.close()
-    return {"notebook": notebook, "tests": {gid: results[gid].to_dict() for gid in plan["tests"] if gid in results}, "problems": problems,
-            "setups": setups, "faulty_cells": {gid: faulty[gid] for gid in plan["solutions"] if gid in faulty}}
+    return {"notebook": notebook, "tests": {gid: results[gid].to_dict() for gid in plan["tests"] if gid in results},
+            "problems": problems, "setups": setups,
+            "faulty_cells": {gid: faulty[gid] for gid in plan["solutions"] if gid in faulty}}

@@ -31,12 +31,12 @@ if __name__ == "__main__" and len(sys.argv) > 3:
     # The interpreter runs isolated (-I): the allowed packages come from the third argument.
     sys.path[:0] = [p for p in sys.argv[3].split(":") if p]
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 # Student code may replace builtins (isinstance, say), which json and this module use too. The
 # originals are put back after every cell and every call, before anything is encoded: such a
 # change affects the student's own code only.
-import builtins as _builtins  # noqa: E402
+import builtins as _builtins
 
 _PRISTINE_BUILTINS = dict(vars(_builtins))
 

@@ -29,10 +29,10 @@ import numbers
 import numpy as np
 
 # Failed, StudentError, SandboxLost and Handle are what test modules catch and compare: they import them from here.
-from grading.core.errors import Failed, SandboxLost, StudentError  # noqa: F401
+from grading.core.errors import Failed, SandboxLost, StudentError
 from grading.core.policies import POLICIES
 from grading.core.results import Phase
-from grading.core.runner import Handle, Op, decode, encode  # noqa: F401
+from grading.core.runner import Handle, Op, decode, encode
 
 _REGISTRY = {}
 

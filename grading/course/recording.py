@@ -66,14 +66,15 @@ def register_assignment(root, assignment, db_url, out=None):
     if assignment_known(db_url, assignment):
         return False
     with tempfile.TemporaryDirectory(prefix="gradebook-register-") as scratch:
-        done = subprocess.run(nbgrader_command("generate_assignment", assignment, f"--CourseDirectory.release_directory={scratch}",
-                                               "--log-level=WARN"), cwd=root, capture_output=True, text=True)
+        command = nbgrader_command("generate_assignment", assignment,
+                                   f"--CourseDirectory.release_directory={scratch}", "--log-level=WARN")
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True)
         if done.returncode != 0 or not assignment_known(db_url, assignment):
             raise SystemExit(f"make autograde: could not record {assignment}'s graded cells in the gradebook "
                              f"(nbgrader generate_assignment):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
         generated = sorted(Path(scratch, assignment).glob("*.ipynb"))
-        print(f"gradebook: recorded the graded cells of {assignment} ({len(generated)} notebooks of source/{assignment}/); "
-              "release/ is unchanged", file=out)
+        print(f"gradebook: recorded the graded cells of {assignment} "
+              f"({len(generated)} notebooks of source/{assignment}/); release/ is unchanged", file=out)
         for path in generated:
             released = root / "release" / assignment / path.name
             if not released.exists() or not filecmp.cmp(path, released, shallow=False):
@@ -187,7 +188,8 @@ def manual_grading_marks(root, assignment, students, db_url):
                     submitted = gradebook.find_submission_notebook(path.stem, assignment, student)
                 except MissingEntry:
                     continue
-                marks[student, path.stem] = (path.read_bytes(), {g.name: g.needs_manual_grade for g in submitted.grades})
+                waiting = {g.name: g.needs_manual_grade for g in submitted.grades}
+                marks[student, path.stem] = (path.read_bytes(), waiting)
     return marks
 
 
@@ -219,7 +221,8 @@ def restore_manual_grading_marks(root, assignment, marks, db_url):
     return restored
 
 
-_NOT_SUBMITTED = re.compile(r"No submitted file: .*[/\\](?P<student>[^/\\]+)[/\\][^/\\]+[/\\](?P<notebook>[^/\\]+)\.ipynb\s*$")
+_NOT_SUBMITTED = re.compile(r"No submitted file: .*[/\\](?P<student>[^/\\]+)[/\\][^/\\]+"
+                            r"[/\\](?P<notebook>[^/\\]+)\.ipynb\s*$")
 
 
 def _run_quietly(command, root, out):
@@ -316,7 +319,7 @@ def _settle_record(root, assignment, student, failed):
 
 
 Recorded = namedtuple("Recorded", "status failed")
-Recorded.__doc__ = """What :func:`record` did: nbgrader's exit status; {student: why} for each student it could not record."""
+Recorded.__doc__ = """What :func:`record` did: nbgrader's exit status; {student: why} for each student not recorded."""
 
 
 def record(root, assignment, to_record, students, db_url, out=None):
@@ -384,7 +387,8 @@ def grading_record(gradebook, assignment, student):
             "grades": sorted([g.name, g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade]
                              for g in notebook.grades),
             "comments": sorted([c.name, c.auto_comment or "", c.manual_comment or ""] for c in notebook.comments)}
-    return {"penalty": submission.late_submission_penalty, "timestamp": str(submission.timestamp), "notebooks": notebooks}
+    return {"penalty": submission.late_submission_penalty, "timestamp": str(submission.timestamp),
+            "notebooks": notebooks}
 
 
 def feedback_digest(root, assignment, student, gradebook, code):
@@ -405,7 +409,8 @@ def waiting_for_manual_grading(db_url, assignment):
     answers = submissions = 0
     with Gradebook(db_url) as gradebook:
         for submission in gradebook.assignment_submissions(assignment):
-            waiting = sum(1 for notebook in submission.notebooks for grade in notebook.grades if grade.needs_manual_grade)
+            waiting = sum(1 for notebook in submission.notebooks for grade in notebook.grades
+                          if grade.needs_manual_grade)
             answers += waiting
             submissions += bool(waiting)
     return answers, submissions
@@ -461,7 +466,8 @@ def write_feedback(root, assignment, db_url, force=False, out=None):
     keys_path.parent.mkdir(parents=True, exist_ok=True)
     keys_path.write_text(json.dumps(kept, indent=1, sort_keys=True))
     print(f"feedback: wrote {files} file(s) for {len(stale)} student(s) in feedback/; "
-          f"{len(students) - len(stale)} student(s) unchanged" + (" (FORCE=1: all rewritten)" if force else ""), file=out)
+          f"{len(students) - len(stale)} student(s) unchanged" + (" (FORCE=1: all rewritten)" if force else ""),
+          file=out)
     answers, submissions = waiting_for_manual_grading(db_url, assignment)
     if answers:
         print(f"  {answers} written answer(s) in {submissions} submission(s) are not graded yet: their feedback says "

@@ -148,9 +148,11 @@ def conv_forward(student):
         expect_array(student.conv_forward(X_sheet, W_sobel, np.array([1.5])), worked[None, None] + 1.5,
                      "conv_forward(sheet image, sobel_x, b=1.5)", rtol=1e-6, atol=1e-8, hint=SIZE_HINT)
     check_rng = np.random.default_rng(431)
-    for (N, C, H, W_in), (F, kh, kw), stride, padding in [((2, 3, 7, 6), (4, 3, 2), 1, 0), ((2, 3, 7, 6), (4, 3, 3), 2, 1),
-                                                           ((1, 2, 5, 8), (3, 1, 3), 3, 2), ((3, 1, 4, 4), (2, 4, 4), 1, 1)]:
-        X_r, W_r, b_r = check_rng.normal(size=(N, C, H, W_in)), check_rng.normal(size=(F, C, kh, kw)), check_rng.normal(size=F)
+    for (N, C, H, W_in), (F, kh, kw), stride, padding in [
+            ((2, 3, 7, 6), (4, 3, 2), 1, 0), ((2, 3, 7, 6), (4, 3, 3), 2, 1),
+            ((1, 2, 5, 8), (3, 1, 3), 3, 2), ((3, 1, 4, 4), (2, 4, 4), 1, 1)]:
+        X_r, W_r = check_rng.normal(size=(N, C, H, W_in)), check_rng.normal(size=(F, C, kh, kw))
+        b_r = check_rng.normal(size=F)
         name = f"conv_forward(X {X_r.shape}, W {W_r.shape}, stride={stride}, padding={padding})"
         with visible(name + " against PyTorch's conv2d"):
             expect_array(student.conv_forward(X_r, W_r, b_r, stride=stride, padding=padding),
@@ -174,7 +176,8 @@ def conv_forward(student):
             kept = [student.keep(A) for A in (X, W, b)]
             got = student.conv_forward(*kept, stride=s, padding=p)
             expect_true(_unchanged(student, kept, (X, W, b)), "conv_forward must not modify its inputs")
-            _close(got, torch_conv_forward(X, W, b, s, p), f"conv_forward for X {X.shape}, W {W.shape}, stride {s}, padding {p}")
+            _close(got, torch_conv_forward(X, W, b, s, p),
+                   f"conv_forward for X {X.shape}, W {W.shape}, stride {s}, padding {p}")
         X_i, W_i = rng.integers(0, 256, size=(2, 3, 6, 5)), rng.integers(-3, 4, size=(2, 3, 2, 2))
         b_q = np.array([0.5, -0.25])
         _close(student.conv_forward(X_i, W_i, b_q, stride=2, padding=1), torch_conv_forward(X_i, W_i, b_q, 2, 1),
@@ -215,9 +218,11 @@ def conv_backward(student):
         expect_array(dX, dX_expected, "dX for stride=2, padding=1, dout = 1 at output (0, 0) (padding cut off)",
                      rtol=1e-6, atol=1e-8, hint=HINT)
     check_rng = np.random.default_rng(432)
-    for (N, C, H, W_in), (F, kh, kw), stride, padding in [((2, 3, 7, 6), (4, 3, 2), 1, 0), ((2, 3, 7, 6), (4, 3, 3), 2, 1),
-                                                           ((1, 2, 8, 7), (3, 2, 3), 3, 0), ((3, 1, 4, 4), (2, 3, 3), 1, 2)]:
-        X_r, W_r, b_r = check_rng.normal(size=(N, C, H, W_in)), check_rng.normal(size=(F, C, kh, kw)), check_rng.normal(size=F)
+    for (N, C, H, W_in), (F, kh, kw), stride, padding in [
+            ((2, 3, 7, 6), (4, 3, 2), 1, 0), ((2, 3, 7, 6), (4, 3, 3), 2, 1),
+            ((1, 2, 8, 7), (3, 2, 3), 3, 0), ((3, 1, 4, 4), (2, 3, 3), 1, 2)]:
+        X_r, W_r = check_rng.normal(size=(N, C, H, W_in)), check_rng.normal(size=(F, C, kh, kw))
+        b_r = check_rng.normal(size=F)
         H_out, W_out = (H + 2 * padding - kh) // stride + 1, (W_in + 2 * padding - kw) // stride + 1
         dout_r = check_rng.normal(size=(N, F, H_out, W_out))
         case = f"X {X_r.shape}, W {W_r.shape}, stride={stride}, padding={padding}"
@@ -231,7 +236,8 @@ def conv_backward(student):
     dout_q = check_rng.integers(-4, 5, size=(2, 3, 3, 3)) / 4
     with visible("conv_backward for integer X and W (dout in quarters), stride=2, padding=1"):
         expected = torch_conv_backward(dout_q, X_i, W_i, np.zeros(3), 2, 1)
-        got = _parts(student.conv_backward(dout_q, X_i, W_i, np.zeros(3), stride=2, padding=1), 3, "conv_backward", triple)
+        got = _parts(student.conv_backward(dout_q, X_i, W_i, np.zeros(3), stride=2, padding=1), 3, "conv_backward",
+                     triple)
         for name, g, e in zip(("dX", "dW", "db"), got, expected):
             expect_array(g, e, f"{name} for integer X and W (dout in quarters), stride=2, padding=1",
                          rtol=1e-6, atol=1e-8, hint=HINT)

@@ -85,7 +85,8 @@ def check_triple(got, expected, call):
 def check_region(got, expected, call):
     """The visible check of input_region's result."""
     if not isinstance(got, (tuple, list)) or len(got) != 4:
-        raise Failed(f"{call} must return the tuple (top, bottom, left, right), not {type(got).__name__} {str(got)[:60]}")
+        raise Failed(f"{call} must return the tuple (top, bottom, left, right), "
+                     f"not {type(got).__name__} {str(got)[:60]}")
     for name, g in zip(("top", "bottom", "left", "right"), got):
         if not _is_integer(g):
             raise Failed(f"{call}: {name} must be an integer, got {type(g).__name__} {g!r}")
@@ -131,7 +132,8 @@ def receptive_field(student):
         (sheet, (41, 1, 20), "receptive_field(the sheet's 10 layers (5, 1, 2))", watch_sheet),
         ([], (1, 1, 0), "receptive_field([]) (no layers: every unit sees one pixel)"),
         (network_B, (15, 4, 7), "receptive_field(network B of section 2)", watch_B),
-        ([(3, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)], (15, 1, 7), "receptive_field(network C of section 2, dilations 1, 2, 4)"),
+        ([(3, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)], (15, 1, 7),
+         "receptive_field(network C of section 2, dilations 1, 2, 4)"),
         ([(5, 2, 1, 3)], (13, 2, 1), "receptive_field([(5, 2, 1, 3)]) (a dilated kernel spans 3·4 + 1)"),
         ([[3, 1, 1], [np.int64(2), np.int64(2), np.int64(0)]], (4, 2, 1),
          "receptive_field([[3, 1, 1], [2, 2, 0]]) (lists and NumPy integers)"),
@@ -251,7 +253,8 @@ def input_region(student):
             check_region(got, expected, call)
             if when == "after":
                 expect_true(student.value(kept) == layers, message)
-    for layers, shape, (i, j) in [([(3, 1, 1)] * 4, (20, 25), (9, 14)), ([(3, 2, 1), (2, 2, 0), (3, 1, 2, 2)], (40, 36), (4, 3)),
+    for layers, shape, (i, j) in [([(3, 1, 1)] * 4, (20, 25), (9, 14)),
+                                  ([(3, 2, 1), (2, 2, 0), (3, 1, 2, 2)], (40, 36), (4, 3)),
                                   ([(5, 2, 2), (3, 1, 0, 3), (3, 2, 1)], (45, 50), (3, 5))]:
         call = f"input_region({layers}, {i}, {j}, image_shape={shape}) (reference: PyTorch's gradients)"
         with visible(call):
@@ -283,9 +286,10 @@ def input_region(student):
             check(*args, (H, W), clipped, f"{layers}, {i}, {j}, image_shape={(H, W)}")
         # PyTorch: bounding boxes of nonzero gradients in 2-D, for units inside the image, with max
         # pooling as average pooling (the same window, and a gradient for every pixel of it).
-        for chain, shape, (i, j) in [([((3, 2, 1), 0), ((2, 2, 0), 1), ((3, 1, 2, 2), 0)], (40, 52), (4, 6)),
-                                     ([((5, 1, 2), 0), ((3, 3, 1), 1), ((3, 1, 3, 3), 0), ((1, 2, 0), 0)], (60, 45), (4, 3)),
-                                     ([((7, 2, 3), 0), ((3, 2, 1), 1), ((3, 1, 1), 0), ((3, 1, 1), 0)], (48, 64), (5, 9))]:
+        for chain, shape, (i, j) in [
+                ([((3, 2, 1), 0), ((2, 2, 0), 1), ((3, 1, 2, 2), 0)], (40, 52), (4, 6)),
+                ([((5, 1, 2), 0), ((3, 3, 1), 1), ((3, 1, 3, 3), 0), ((1, 2, 0), 0)], (60, 45), (4, 3)),
+                ([((7, 2, 3), 0), ((3, 2, 1), 1), ((3, 1, 1), 0), ((3, 1, 1), 0)], (48, 64), (5, 9))]:
             x = torch.ones(1, 1, *shape, dtype=torch.float64, requires_grad=True)
             h = x
             for layer, pool in chain:

@@ -70,7 +70,8 @@ def translate(student):
     for args, expected, name in [
         ((1, -1, "circular"), [[10, 11, 12, 9], [2, 3, 4, 1], [6, 7, 8, 5]], "translate(M, 1, -1, 'circular')"),
         ((1, -1, "zero"), [[0, 0, 0, 0], [2, 3, 4, 0], [6, 7, 8, 0]], "translate(M, 1, -1, 'zero')"),
-        ((0, 2, "zero"), [[0, 0, 1, 2], [0, 0, 5, 6], [0, 0, 9, 10]], "translate(M, 0, 2, 'zero'): two columns to the right"),
+        ((0, 2, "zero"), [[0, 0, 1, 2], [0, 0, 5, 6], [0, 0, 9, 10]],
+         "translate(M, 0, 2, 'zero'): two columns to the right"),
         ((-2, 0, "circular"), [[9, 10, 11, 12], [1, 2, 3, 4], [5, 6, 7, 8]],
          "translate(M, -2, 0, 'circular'): two rows up"),
         ((0, 0, "zero"), M, "translate(M, 0, 0, 'zero'): no shift at all"),
@@ -100,7 +101,8 @@ def translate(student):
             expect_array(student.translate(X_int, 3, -5, mode), scipy_translate(X_int, 3, -5, mode), name)
     for bad_mode in ("reflect", "Circular"):
         with visible(f"translate(M, 1, 1, {bad_mode!r}) raises ValueError"):
-            expect_raises("ValueError", lambda: student.translate(M, 1, 1, bad_mode), f"translate(M, 1, 1, {bad_mode!r})")
+            expect_raises("ValueError", lambda: student.translate(M, 1, 1, bad_mode),
+                          f"translate(M, 1, 1, {bad_mode!r})")
 
     with hidden():
         def check_translate(X, x, y, mode):
@@ -139,7 +141,8 @@ def translate(student):
         expect_array(student.translate(X, 4, 0, "zero"), np.zeros((4, 6)),
                      "translate(X, 4, 0, 'zero') (a shift by H rows in zero mode must give zeros)", rtol=0.0, atol=1e-5)
         expect_array(student.translate(X, 0, -6, "zero"), np.zeros((4, 6)),
-                     "translate(X, 0, -6, 'zero') (a shift by -W columns in zero mode must give zeros)", rtol=0.0, atol=1e-5)
+                     "translate(X, 0, -6, 'zero') (a shift by -W columns in zero mode must give zeros)",
+                     rtol=0.0, atol=1e-5)
         expect_array(student.translate(X, 8, -12, "circular"), X,
                      "translate(X, 8, -12, 'circular') (a shift by (2H, -2W) in circular mode is no shift)",
                      rtol=0.0, atol=1e-5)
@@ -149,7 +152,7 @@ def translate(student):
 
 @test("test_equivariance_error", policy="numpy", references=["grading.ex04.reference_translate"])
 def equivariance_error(student):
-    """equivariance_error: layers with known answers, the definition with the student's translate; hidden: a correct translate."""
+    """equivariance_error: layers with known answers and the student's translate; hidden: a correct translate."""
     handles = {}
 
     def layer(name):

@@ -302,7 +302,8 @@ def _start_from_trusted_weights(student, model):
     try:
         student.fixture("load_parameters", model, start)
     except StudentError as error:
-        raise Failed(f"DigitCNN() must have the parameters of Task 2 in the order conv1, conv2, linear: {error.message}") from None
+        raise Failed("DigitCNN() must have the parameters of Task 2 in the order conv1, conv2, linear: "
+                     f"{error.message}") from None
 
 
 def _check_trained_cnn(student, model, images, labels, what):
@@ -384,7 +385,8 @@ def layer_shapes(student):
         for bad_shape, bad_spec, why in [(DIGIT_SHAPE, [("softmax",)], "an unknown layer"),
                                          (DIGIT_SHAPE, [("linear", 10)], "a linear layer before flatten"),
                                          (DIGIT_SHAPE, [("flatten",), ("pool", 2)], "pooling after flatten"),
-                                         (DIGIT_SHAPE, [("flatten",), ("conv", 4, 3, 1, 1)], "a convolution after flatten"),
+                                         (DIGIT_SHAPE, [("flatten",), ("conv", 4, 3, 1, 1)],
+                                          "a convolution after flatten"),
                                          ((1, 4, 4), [("conv", 8, 5, 1, 0)],
                                           "a 5 × 5 kernel on a 4 × 4 input without padding")]:
             try:
@@ -392,12 +394,13 @@ def layer_shapes(student):
             except Failed:
                 raise Failed(f"layer_shapes must raise ValueError for {why}") from None
     with hidden():
-        _check_rows(student, (1, 8, 8), [("conv", 32, 3, 1, 1), ("relu",), ("pool", 2), ("conv", 64, 3, 1, 1), ("relu",),
-                                         ("pool", 2), ("flatten",), ("linear", 10)])
+        _check_rows(student, (1, 8, 8), [("conv", 32, 3, 1, 1), ("relu",), ("pool", 2), ("conv", 64, 3, 1, 1),
+                                         ("relu",), ("pool", 2), ("flatten",), ("linear", 10)])
         _check_rows(student, (1, 8, 8), [("conv", 5, 3, 1, 1), ("relu",), ("pool", 2), ("conv", 7, 3, 1, 1), ("relu",),
                                          ("pool", 2), ("flatten",), ("linear", 4)])
-        _check_rows(student, (3, 32, 32), [("conv", 16, 5, 1, 2), ("relu",), ("pool", 2), ("conv", 32, 3, 2, 0), ("relu",),
-                                           ("pool", 3), ("flatten",), ("linear", 100), ("relu",), ("linear", 10)])
+        _check_rows(student, (3, 32, 32), [("conv", 16, 5, 1, 2), ("relu",), ("pool", 2), ("conv", 32, 3, 2, 0),
+                                           ("relu",), ("pool", 3), ("flatten",), ("linear", 100), ("relu",),
+                                           ("linear", 10)])
         _check_rows(student, (2, 17, 9), [("conv", 4, 3, 2, 0), ("pool", 2), ("relu",), ("flatten",), ("linear", 6)])
         _check_rows(student, (1, 5, 5), [("flatten",), ("relu",), ("linear", 1)])
         _check_rows(student, [4, 11, 13], [("conv", 3, 1, 1, 0), ("conv", 2, 7, 3, 3), ("pool", 1)])
@@ -599,7 +602,8 @@ def evaluate(student):
         y = torch.arange(10).repeat(3)
         got = _float_pair(student.evaluate(student.fixture("oracle_model"),
                                            student.fixture("loader", y[:, None, None, None].float(), y, 7)), "evaluate")
-        expect_true(got[1] == 1.0 and got[0] < 1e-6, f"a model that is always right and sure: expected (about 0, 1.0), got {got}")
+        expect_true(got[1] == 1.0 and got[0] < 1e-6,
+                    f"a model that is always right and sure: expected (about 0, 1.0), got {got}")
 
 
 # ----------------------------------------------------------------------------- Task 4
@@ -611,7 +615,8 @@ def _check_history(got, epochs, keys=("train_loss", "val_loss", "val_accuracy"))
         expect_true(isinstance(got[key], list) and len(got[key]) == epochs,
                     f"history[{key!r}] must be a list with one value per epoch ({epochs}), got {got[key]!r}")
         expect_true(all(isinstance(v, float) for v in got[key]),
-                    f"history[{key!r}] must hold Python floats (use .item()), got {[type(v).__name__ for v in got[key]]}")
+                    f"history[{key!r}] must hold Python floats (use .item()), "
+                    f"got {[type(v).__name__ for v in got[key]]}")
 
 
 @test("test_train", policy="torch", references=["grading.ex04.reference_cnn", "grading.ex04.reference_evaluate"])
@@ -635,17 +640,22 @@ def train(student):
             expect_true(any(not _same(after.get(k), before[k]) for k in before), "train did not change the parameters")
             expect_true(history["train_loss"][-1] < 0.8 * history["train_loss"][0],
                         f"the training loss hardly fell: {[round(v, 3) for v in history['train_loss']]}")
-            expect_true(history["val_accuracy"][-1] > 0.5, "after 4 epochs even a small DigitCNN gets more than half of "
+            expect_true(history["val_accuracy"][-1] > 0.5,
+                        "after 4 epochs even a small DigitCNN gets more than half of "
                         f"the validation images right, got {history['val_accuracy'][-1]:.3f}")
             trained = ReferenceDigitCNN(8, 16, 10)    # the trained weights, evaluated here
-            trained.load_state_dict({k: torch.as_tensor(v) for k, v in student.fixture("state_arrays", small_model).items()})
+            arrays = student.fixture("state_arrays", small_model)
+            trained.load_state_dict({k: torch.as_tensor(v) for k, v in arrays.items()})
             final = reference_evaluate(trained, fixtures.loader(val_images, val_labels, 100))
-            expect_true(abs(final[0] - history["val_loss"][-1]) < 1e-5 and abs(final[1] - history["val_accuracy"][-1]) < 1e-6,
-                        "the last entries of val_loss and val_accuracy must be evaluate(model, val_loader) after the last epoch")
+            expect_true(abs(final[0] - history["val_loss"][-1]) < 1e-5
+                        and abs(final[1] - history["val_accuracy"][-1]) < 1e-6,
+                        "the last entries of val_loss and val_accuracy must be evaluate(model, val_loader) "
+                        "after the last epoch")
         with visible("train without progress and label_smoothing"):
             tiny = student.fixture("reference_digit_cnn", 2, 2, 10)
             got = student.train(tiny, small_train, small_val, 1, 0.01)
-            expect_true(isinstance(got, dict) and isinstance(got.get("train_loss"), list) and len(got["train_loss"]) == 1,
+            expect_true(isinstance(got, dict) and isinstance(got.get("train_loss"), list)
+                        and len(got["train_loss"]) == 1,
                         "train without progress and label_smoothing must work too")
         with visible("train follows the recipe step by step: 2 epochs of a batch-norm network handed over in "
                      "evaluation mode"):
@@ -681,7 +691,8 @@ def train(student):
                 expect_true(isinstance(got, dict) and all(isinstance(got.get(k), list) and len(got[k]) == epochs
                                                           for k in expected),
                             "train must return a dict of three lists, one value per epoch")
-                expect_true(all(isinstance(v, float) for k in expected for v in got[k]), "history values must be Python floats")
+                expect_true(all(isinstance(v, float) for k in expected for v in got[k]),
+                            "history values must be Python floats")
                 weights = student.fixture("parameter_arrays", model)
                 for name, q in twin.named_parameters():
                     p = weights.get(name)
@@ -694,8 +705,9 @@ def train(student):
                                 f"history[{k!r}] is {np.round(got[k], 5).tolist()}, expected "
                                 f"{np.round(expected[k], 5).tolist()} (train_loss: averaged over images)")
                 running_mean = student.fixture("state_arrays", model).get("norm.running_mean")
-                expect_true(running_mean is not None and torch.allclose(torch.as_tensor(running_mean), twin.norm.running_mean,
-                                                                        atol=1e-5, rtol=1e-4),
+                expect_true(running_mean is not None
+                            and torch.allclose(torch.as_tensor(running_mean), twin.norm.running_mean,
+                                               atol=1e-5, rtol=1e-4),
                             "batch-norm statistics differ: was the model in training mode for every batch?")
 
 
@@ -703,7 +715,7 @@ def train(student):
 
 @test("test_accuracy", policy="torch", references=["grading.ex04.reference_evaluate"])
 def accuracy(student):
-    """Task 5: DigitCNN() trained by the student's train: the recipe's weights, and 97% on the test images (counted here)."""
+    """Task 5: DigitCNN() trained by the student's train: the recipe's weights, 97% of the test images right."""
     with student.replaced("evaluate", "reference_evaluate"):     # this test is about DigitCNN and train
         with visible("the recipe of section 9: DigitCNN() from seed 0 trained by your train to the recipe's weights, "
                      "97% of the 449 test images"):
@@ -713,8 +725,8 @@ def accuracy(student):
             student.fixture("manual_seed", 0)
             model = _model(student.DigitCNN(), "DigitCNN()")
             _start_from_trusted_weights(student, model)
-            student.train(model, student.fixture("shifted_batches", train_loader, r["max_shift"], r["seed"]), val_loader,
-                          r["epochs"], r["lr"], label_smoothing=r["smoothing"])
+            shifted = student.fixture("shifted_batches", train_loader, r["max_shift"], r["seed"])
+            student.train(model, shifted, val_loader, r["epochs"], r["lr"], label_smoothing=r["smoothing"])
             _check_trained_by_the_recipe(student, model)
             test_images, test_labels = _part("test")
             _check_trained_cnn(student, model, test_images, test_labels, "")
