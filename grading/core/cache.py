@@ -15,7 +15,7 @@ regrades that notebook, and course tooling (collecting, recording, feedback) reg
 
 One file per (student, notebook), ``.grading/<assignment>/<student>/<notebook>.json``::
 
-    {"keys": {grade_id: key}, "result": {...}, "changed": ns, "submission": sha256}
+    {"keys": {grade_id: key}, "result": {...}, "changed": ns, "submission": sha256, "cells": digest}
 
 ``result`` is what :func:`grading.core.engine.grade_notebook` returned; ``changed`` is when its
 verdicts or messages, or the submitted file (``submission``, its digest), last changed (not its
@@ -138,6 +138,11 @@ def test_code_digest(assignment, notebook, grade_id):
     return _digest(own, files, policy, list(references))
 
 
+def cells_digest(plan, cells):
+    """The digest of a student's solution cells (and of what the source notebook says of them)."""
+    return _digest(cells, plan["solutions"], plan["defines"])
+
+
 def test_keys(assignment, notebook, plan, cells, sandboxed=True):
     """{grade_id: key} of one student's notebook.
 
@@ -151,7 +156,7 @@ def test_keys(assignment, notebook, plan, cells, sandboxed=True):
         The student's solution cells (:func:`grading.core.engine.student_cells`).
     """
     engine = engine_digest()
-    student = _digest(cells, plan["solutions"], plan["defines"])
+    student = cells_digest(plan, cells)
     return {gid: _digest(engine, student, test_code_digest(assignment, notebook, gid), points,
                          assignment.test_seconds(notebook, gid), "sandboxed" if sandboxed else "unsandboxed")
             for gid, points in plan["tests"].items()}
@@ -182,7 +187,15 @@ def stale_tests(stored, keys):
     return [gid for gid, key in keys.items() if stored["keys"].get(gid) != key or gid not in have]
 
 
-def merge(stored, keys, fresh):
+def set_aside(stored, cells):
+    """The cells a stored record set aside, if it was made from these very cells (``cells_digest``), else {}."""
+    if not stored or stored.get("cells") != cells:
+        return {}
+    faulty = stored.get("result", {}).get("faulty_cells")
+    return dict(faulty) if isinstance(faulty, dict) else {}
+
+
+def merge(stored, keys, fresh, cells=None):
     """The record after grading some tests: their fresh results beside the stored ones of the others.
 
     Only the tests in ``fresh`` take their key from ``keys``: a stored result that no longer holds
@@ -202,7 +215,10 @@ def merge(stored, keys, fresh):
     changed = (stored or {}).get("changed")
     if stored is None or changed is None or _verdicts(result) != _verdicts(old):
         changed = time.time_ns()
-    return {**(stored or {}), "keys": record_keys, "result": result, "changed": changed}
+    record = {**(stored or {}), "keys": record_keys, "result": result, "changed": changed}
+    if cells is not None:
+        record["cells"] = cells
+    return record
 
 
 def write(path, record):

@@ -380,7 +380,7 @@ def _cell_failure_sentence(grade_id, names, error, missing):
 
 
 def grade_notebook(assignment, source_path, submission_path, notebook=None, sandboxed=True, limits=None, uid=None,
-                   only=None):
+                   only=None, set_aside=None):
     """Grade one student's notebook with the trusted tests.
 
     Parameters
@@ -400,6 +400,9 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
         User id inside the sandbox (when grading as root).
     only : iterable of str, optional
         The grade_ids of the tests to run (default: all); the result holds just these.
+    set_aside : dict, optional
+        grade_id -> :func:`cell_fault` of cells an earlier grading of these very cells set aside:
+        they are not run again (a cell that hangs costs its time once, not once per regrading).
 
     Returns
     -------
@@ -423,7 +426,7 @@ def grade_notebook(assignment, source_path, submission_path, notebook=None, sand
     limits = limits or Limits()
     results, setups = {}, []
     setup_failed = {}  # policy -> the TestResult of a set-up that broke outside any one cell
-    faulty = {}  # grade_id -> what the cell did: set aside for every later set-up of this job
+    faulty = dict(set_aside or {})  # grade_id -> what the cell did: set aside for every later set-up of this job
     sessions = {}  # policy -> the session its tests are copies of
     try:
         chosen = [gid for gid in plan["tests"] if only is None or gid in set(only)]

@@ -88,12 +88,18 @@ def solution_sources(submission_path, solution_ids):
 
 def test_keys(root, assignment, student, notebook, sandboxed=True):
     """{grade_id: key} of one job's tests (:func:`grading.core.cache.test_keys`)."""
+    return job_keys(root, assignment, student, notebook, sandboxed)[0]
+
+
+def job_keys(root, assignment, student, notebook, sandboxed=True):
+    """({grade_id: key}, the digest of the student's solution cells) of one job."""
     from grading.core import assignment as assignments
 
     source, submission = paths(root, assignment, student, notebook)
     plan = _plan(source)
     cells = solution_sources(submission, plan["solutions"])
-    return cache.test_keys(assignments.load(assignment), notebook, plan, cells, sandboxed)
+    keys = cache.test_keys(assignments.load(assignment), notebook, plan, cells, sandboxed)
+    return keys, cache.cells_digest(plan, cells)
 
 
 def stale_tests(root, assignment, student, notebook, sandboxed=True, force=()):
@@ -112,10 +118,11 @@ def cached(root, assignment, student, notebook, sandboxed=True):
     return record["result"]
 
 
-def store(root, assignment, student, notebook, keys, fresh):
-    """Merge freshly graded tests into the job's record and write it (atomically)."""
+def store(root, assignment, student, notebook, keys, fresh, cells=None):
+    """Merge freshly graded tests into the job's record and write it (atomically); ``cells``: the
+    digest of the solution cells they were graded on."""
     path = cache_path(root, assignment, student, notebook)
-    record = cache.merge(cache.read(path), keys, fresh)
+    record = cache.merge(cache.read(path), keys, fresh, cells)
     cache.write(path, record)
     note_submission(root, assignment, student, notebook)
     return record["result"]
@@ -139,16 +146,20 @@ def note_submission(root, assignment, student, notebook):
 def run_job(root, assignment, student, notebook, sandboxed=True, uid=None, only=None):
     """Grade one job's tests now (no cache): ``only`` those grade_ids, or all. A pure function of its files.
 
-    Returns (keys, result): the keys of the job's tests as they are now, and the result of the tests
-    graded, which names no path of this machine (:func:`grading.core.private_paths.scrub_result`).
+    Returns (keys, cells, result): the keys of the job's tests as they are now, the digest of the
+    student's solution cells, and the result of the tests graded, which names no path of this
+    machine (:func:`grading.core.private_paths.scrub_result`). Cells that the stored record set aside
+    from these very cells are not run again.
     """
     from grading.core.engine import grade_notebook
     from grading.core.private_paths import scrub_result
 
     source, submission = paths(root, assignment, student, notebook)
-    keys = test_keys(root, assignment, student, notebook, sandboxed)
-    result = grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, uid=uid, only=only)
-    return keys, scrub_result(result, root)
+    keys, cells = job_keys(root, assignment, student, notebook, sandboxed)
+    known = cache.set_aside(cache.read(cache_path(root, assignment, student, notebook)), cells)
+    result = grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, uid=uid, only=only,
+                            set_aside=known)
+    return keys, cells, scrub_result(result, root)
 
 
 def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
@@ -159,8 +170,8 @@ def result_for(root, assignment, student, notebook, sandboxed=True, log=None):
         return record["result"]
     if log:
         log.info("Grading %s/%s with the trusted tests", student, notebook)
-    keys, fresh = run_job(root, assignment, student, notebook, sandboxed, only=stale)
-    result = store(root, assignment, student, notebook, keys, fresh)
+    keys, cells, fresh = run_job(root, assignment, student, notebook, sandboxed, only=stale)
+    result = store(root, assignment, student, notebook, keys, fresh, cells)
     if log:
         for line in faulty_cell_lines(student, notebook, fresh):
             log.warning("%s", line)
@@ -273,12 +284,13 @@ class Workers:
             self._pool = None
 
 
-def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=True, only=None):
+def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=True, only=None, set_aside=None):
     """A job as a pure function of file contents: what a Dask worker on another machine runs.
 
     The worker needs this course's ``grading`` package with the assignment's trusted tests (and
     bubblewrap), nothing of the course folder: the source notebook and the student's file arrive as
-    text and bytes. Returns the result of the tests ``only`` names (default: all).
+    text and bytes. Returns the result of the tests ``only`` names (default: all); ``set_aside``:
+    cells not to run again (:func:`grading.core.engine.grade_notebook`).
     """
     from grading.core.engine import grade_notebook
     from grading.core.private_paths import scrub_result
@@ -293,7 +305,8 @@ def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=T
             submission.write_bytes(submission_bytes)
         except OSError as error:  # a full disk: the worker's failure, not the student's
             raise MachineFailure(f"the job's files could not be written ({error})") from None
-        return scrub_result(grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, only=only))
+        return scrub_result(grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, only=only,
+                                           set_aside=set_aside))
 
 
 def _job(args):
@@ -327,7 +340,7 @@ class Progress:
               file=self.out, flush=True)
 
 
-def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=True, only=None):
+def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=True, only=None, set_aside=None):
     """A job as a Dask task made of the standard library and plain data.
 
     The scheduler unpickles every task it receives; a task that named :func:`grade_files` itself
@@ -338,7 +351,7 @@ def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=Tru
     import pkgutil
 
     return (operator.call, (pkgutil.resolve_name, "grading.core.jobs:grade_files"),
-            assignment, notebook, source_text, submission_bytes, sandboxed, only)
+            assignment, notebook, source_text, submission_bytes, sandboxed, only, set_aside)
 
 
 def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
@@ -366,15 +379,17 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
             student, notebook, only = job
             source, submission = paths(root, assignment, student, notebook)
             key = f"{assignment}-{student}-{notebook}-{os.urandom(4).hex()}"
+            known = cache.set_aside(cache.read(cache_path(root, assignment, student, notebook)),
+                                    job_keys(root, assignment, student, notebook, sandboxed)[1])
             graph[key] = dask_task(assignment, notebook, source.read_text(encoding="utf-8"), submission.read_bytes(),
-                                   sandboxed, only)
+                                   sandboxed, only, known)
             job_of[key] = job
         futures = client.get(graph, list(graph), sync=False, retries=3)
         try:
             for future in as_completed(futures):
                 try:
                     student, notebook, _ = job_of[future.key]
-                    outcome = test_keys(root, assignment, student, notebook, sandboxed), future.result()
+                    outcome = (*job_keys(root, assignment, student, notebook, sandboxed), future.result())
                 except Exception as error:
                     outcome = error
                 finished(job_of[future.key], outcome)
@@ -506,8 +521,8 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
             failures.append((student, notebook, reason))
             progress.step(student, label, f"GRADER ERROR {reason}", failed=True)
             return
-        keys, fresh = outcome
-        result = store(root, assignment, student, notebook, keys, fresh)
+        keys, cells, fresh = outcome
+        result = store(root, assignment, student, notebook, keys, fresh, cells)
         score = sum(t["score"] for t in result["tests"].values())
         total = sum(t["points"] for t in result["tests"].values())
         cells = list(fresh.get("faulty_cells") or {})

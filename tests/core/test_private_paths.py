@@ -57,7 +57,7 @@ def test_a_student_exception_that_prints_the_machine_s_paths_reaches_no_result(t
     submission = course / "submitted" / "mallory" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     submission.parent.mkdir(parents=True)
     nbformat.write(nb, str(submission))
-    _, result = jobs.run_job(course, ASSIGNMENT, "mallory", NOTEBOOK)
+    _, _, result = jobs.run_job(course, ASSIGNMENT, "mallory", NOTEBOOK)
     message = result["tests"]["test_output_size"]["message"]
     assert "<python>/site-packages/numpy" in message and "<job>/lib" in message, message  # it did print them
     text = json.dumps(result)

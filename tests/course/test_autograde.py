@@ -142,3 +142,28 @@ def test_an_unknown_test_or_student_is_refused_by_name(course):
         grading.autograde(NAME, course["root"], tests=["test_nothing"], workers=1)
     with pytest.raises(SystemExit, match="nothing of nobody to grade"):
         grading.autograde(NAME, course["root"], students=["nobody"], workers=1)
+
+
+def test_a_cell_set_aside_is_not_run_again_when_its_tests_are_regraded(course):
+    """A hanging cell costs its time limit once: regrading a test of that notebook skips it."""
+    root = course["root"]
+    release = read(root / "release" / NAME / f"{NOTEBOOK}.ipynb")
+    for cell in release.cells:
+        if nbgrader_meta(cell).get("solution") and nbgrader_meta(cell)["grade_id"] == "max_pool2d":
+            cell.source = "while True:\n    pass\n"
+    (root / "submitted" / "hangs" / NAME).mkdir(parents=True)
+    nbformat.write(release, str(root / "submitted" / "hangs" / NAME / f"{NOTEBOOK}.ipynb"))
+    first = grading.autograde(NAME, root, workers=1)
+    record_path = root / ".grading" / NAME / "hangs" / f"{NOTEBOOK}.json"
+    graded = json.loads(record_path.read_text())["result"]
+    assert first["tests_graded"] == 2 and list(graded["faulty_cells"]) == ["max_pool2d"]
+    assert [s["cells_set_aside"] for s in graded["setups"]] == [["max_pool2d"]]
+    again = grading.autograde(NAME, root, students=["hangs"], workers=1)
+    regraded = json.loads(record_path.read_text())["result"]
+    assert again["tests_graded"] == 2 and list(regraded["faulty_cells"]) == ["max_pool2d"]
+    assert [s["cells_set_aside"] for s in regraded["setups"]] == [[]], "the hanging cell ran again"
+    assert regraded["tests"]["test_max_pool2d"]["message"] == graded["tests"]["test_max_pool2d"]["message"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        scores = {g.name: g.auto_score for g in gradebook.find_submission_notebook(NOTEBOOK, NAME, "hangs").grades
+                  if g.name in EXPECTED["correct"]}
+    assert scores == {"test_max_pool2d": 0.0, "test_avg_pool2d": 0.0}
