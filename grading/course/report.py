@@ -23,7 +23,6 @@ import base64
 import csv
 import html
 import io
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -130,12 +129,11 @@ def read_gradebook(db_url, assignment):
 
 
 def _cached_result(root, assignment, student, notebook):
+    from grading.core import cache
     from grading.core.jobs import cache_path
 
-    try:
-        return json.loads(cache_path(root, assignment, student, notebook).read_text(encoding="utf-8"))["result"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    record = cache.read(cache_path(root, assignment, student, notebook))
+    return record["result"] if record else None
 
 
 def read_not_graded(root, assignment, students):

@@ -143,13 +143,13 @@ def dice_matrix(hash_sets):
 
 def solution_code_cells(notebook):
     """``{grade_id: source}`` of the code cells with ``solution: true``; a repeated id keeps its last cell."""
+    from grading.core.engine import cell_source, nbgrader_metadata
+
     cells = {}
     for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
-        if cell.get("cell_type") == "code" and isinstance(meta, dict) and meta.get("solution") and meta.get("grade_id"):
-            source = cell.get("source", "")
-            # nbformat.from_dict keeps a file's list of lines as it is
-            cells[str(meta["grade_id"])] = "".join(source) if isinstance(source, list) else str(source)
+        meta = nbgrader_metadata(cell)
+        if cell.get("cell_type") == "code" and meta.get("solution") and meta.get("grade_id"):
+            cells[str(meta["grade_id"])] = cell_source(cell)
     return cells
 
 
