@@ -15,6 +15,7 @@ import dataclasses
 import importlib
 import importlib.util
 import os
+import stat
 import sys
 import types
 from pathlib import Path
@@ -86,9 +87,31 @@ class Assignment:
 
 
 def search_path():
-    """The folders searched for assignment packages, in order."""
-    listed = [Path(p) for p in os.environ.get(PATH_VARIABLE, "").split(os.pathsep) if p]
+    """The folders searched for assignment packages, in order (listed ones as absolute paths)."""
+    listed = [Path(p).resolve() for p in os.environ.get(PATH_VARIABLE, "").split(os.pathsep) if p]
     return [*listed, _ENGINE_PACKAGE]
+
+
+def unsafe_folder(folder):
+    """Why trusted code must not be imported from ``folder`` (a package's folder), or "".
+
+    The package runs with the grader's rights: it and every folder above it must belong to the
+    grading account (or root) and be writable by nobody else, or another account could put code
+    there (a shared /tmp, a course folder open to the group).
+    """
+    me = os.geteuid()
+    for path in [folder, *folder.parents]:
+        info = path.stat()
+        if info.st_uid not in (me, 0):
+            return f"{path} belongs to another account (uid {info.st_uid})"
+        # Above the package, a sticky folder (/tmp) is fine: others cannot move what is not theirs.
+        if info.st_mode & 0o022 and (path == folder or not info.st_mode & stat.S_ISVTX):
+            return f"{path} can be written by other accounts (mode {oct(info.st_mode & 0o777)})"
+    for file in folder.rglob("*.py"):
+        info = file.stat()
+        if info.st_uid not in (me, 0) or info.st_mode & 0o022:
+            return f"{file} belongs to another account or can be written by others"
+    return ""
 
 
 def _import_external(name, folder):
@@ -134,6 +157,9 @@ def load(name):
         if base.resolve() == _ENGINE_PACKAGE:
             module = importlib.import_module(f"{_ENGINE_PACKAGE.name}.{name}")
         else:
+            why = unsafe_folder(folder.resolve())
+            if why:
+                raise LookupError(f"the trusted tests of {name} are not imported from {folder}: {why}")
             module = _import_external(name, folder.resolve())
         declared = getattr(module, "ASSIGNMENT", None)
         if not isinstance(declared, Assignment):

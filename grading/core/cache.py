@@ -31,6 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
+#: Libraries whose results the trusted tests compare with: a new version may judge differently.
+LIBRARIES = ("numpy", "scipy", "torch", "scikit-learn", "scikit-image")
+
 #: Parts of a result that say how long grading took, not what it found.
 TIMINGS = ("seconds", "setups")
 
@@ -50,11 +53,22 @@ def file_digest(path):
 
 @functools.lru_cache(maxsize=1)
 def engine_digest():
-    """The engine's code: ``grading/core`` and the comparisons of :mod:`helpers.checking` (read once per process)."""
-    import helpers.checking
+    """The engine: ``grading/core``, the :mod:`helpers` package (its comparisons, and the data and
+    images that trusted tests load through it) and the versions of the libraries that compute the
+    references (read once per process)."""
+    import importlib.metadata
+
+    import helpers
 
     core = sorted(Path(__file__).resolve().parent.rglob("*.py"))
-    return _digest(*[[path.name, file_digest(path)] for path in [*core, Path(helpers.checking.__file__)]])
+    shared = sorted(Path(helpers.__file__).resolve().parent.glob("*.py"))
+    versions = []
+    for library in LIBRARIES:
+        try:
+            versions.append([library, importlib.metadata.version(library)])
+        except importlib.metadata.PackageNotFoundError:
+            versions.append([library, None])
+    return _digest(*[[path.name, file_digest(path)] for path in [*core, *shared]], versions)
 
 
 def _origin(module_name):
@@ -143,6 +157,11 @@ def cells_digest(plan, cells):
     return _digest(cells, plan["solutions"], plan["defines"])
 
 
+def grading_context(plan, cells, sandboxed=True):
+    """What a cell's fate depends on: the student's cells, the engine, and the sandbox or not."""
+    return _digest(cells_digest(plan, cells), engine_digest(), "sandboxed" if sandboxed else "unsandboxed")
+
+
 def test_keys(assignment, notebook, plan, cells, sandboxed=True):
     """{grade_id: key} of one student's notebook.
 
@@ -188,7 +207,8 @@ def stale_tests(stored, keys):
 
 
 def set_aside(stored, cells):
-    """The cells a stored record set aside, if it was made from these very cells (``cells_digest``), else {}."""
+    """The cells a stored record set aside, if it was graded on these very cells by this very engine in
+    the same mode (``cells``: :func:`grading_context`), else {}."""
     if not stored or stored.get("cells") != cells:
         return {}
     faulty = stored.get("result", {}).get("faulty_cells")

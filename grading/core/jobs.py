@@ -92,14 +92,14 @@ def test_keys(root, assignment, student, notebook, sandboxed=True):
 
 
 def job_keys(root, assignment, student, notebook, sandboxed=True):
-    """({grade_id: key}, the digest of the student's solution cells) of one job."""
+    """({grade_id: key}, :func:`grading.core.cache.grading_context` of the student's cells) of one job."""
     from grading.core import assignment as assignments
 
     source, submission = paths(root, assignment, student, notebook)
     plan = _plan(source)
     cells = solution_sources(submission, plan["solutions"])
     keys = cache.test_keys(assignments.load(assignment), notebook, plan, cells, sandboxed)
-    return keys, cache.cells_digest(plan, cells)
+    return keys, cache.grading_context(plan, cells, sandboxed)
 
 
 def stale_tests(root, assignment, student, notebook, sandboxed=True, force=()):
@@ -143,20 +143,22 @@ def note_submission(root, assignment, student, notebook):
         cache.write(path, {**record, "submission": digest, "changed": time.time_ns()})
 
 
-def run_job(root, assignment, student, notebook, sandboxed=True, uid=None, only=None):
+def run_job(root, assignment, student, notebook, sandboxed=True, uid=None, only=None, reuse_set_aside=True):
     """Grade one job's tests now (no cache): ``only`` those grade_ids, or all. A pure function of its files.
 
-    Returns (keys, cells, result): the keys of the job's tests as they are now, the digest of the
-    student's solution cells, and the result of the tests graded, which names no path of this
-    machine (:func:`grading.core.private_paths.scrub_result`). Cells that the stored record set aside
-    from these very cells are not run again.
+    Returns (keys, cells, result): the keys of the job's tests as they are now, the grading context
+    of the student's cells (:func:`grading.core.cache.grading_context`), and the result of the tests
+    graded, which names no path of this machine (:func:`grading.core.private_paths.scrub_result`).
+    Cells that the stored record set aside in the same context are not run again, unless
+    ``reuse_set_aside`` is False (the student was asked for by name: everything runs again).
     """
     from grading.core.engine import grade_notebook
     from grading.core.private_paths import scrub_result
 
     source, submission = paths(root, assignment, student, notebook)
     keys, cells = job_keys(root, assignment, student, notebook, sandboxed)
-    known = cache.set_aside(cache.read(cache_path(root, assignment, student, notebook)), cells)
+    known = cache.set_aside(cache.read(cache_path(root, assignment, student, notebook)), cells) if reuse_set_aside \
+        else {}
     result = grade_notebook(assignment, source, submission, notebook, sandboxed=sandboxed, uid=uid, only=only,
                             set_aside=known)
     return keys, cells, scrub_result(result, root)
@@ -311,8 +313,8 @@ def grade_files(assignment, notebook, source_text, submission_bytes, sandboxed=T
 
 def _job(args):
     """One job in a worker process (a module-level function, so that it can be sent there)."""
-    root, assignment, (student, notebook, only), sandboxed = args
-    return run_job(root, assignment, student, notebook, sandboxed, only=only)
+    root, assignment, (student, notebook, only), sandboxed, reuse_set_aside = args
+    return run_job(root, assignment, student, notebook, sandboxed, only=only, reuse_set_aside=reuse_set_aside)
 
 
 def format_duration(seconds):
@@ -354,7 +356,7 @@ def dask_task(assignment, notebook, source_text, submission_bytes, sandboxed=Tru
             assignment, notebook, source_text, submission_bytes, sandboxed, only, set_aside)
 
 
-def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
+def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out, students=()):
     """Send the jobs to a running Dask scheduler; results come back here, where they are stored.
 
     Connections use TLS with the course's certificates (``dask-certs/``, ``make dask-certs``). A
@@ -374,13 +376,16 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
     with client:
         workers = len(client.scheduler_info().get("workers", {}))
         print(f"  Dask scheduler {address}: {workers} worker(s)", file=out, flush=True)
-        graph, job_of = {}, {}
+        graph, job_of, keys_of = {}, {}, {}
         for job in todo:
             student, notebook, only = job
             source, submission = paths(root, assignment, student, notebook)
             key = f"{assignment}-{student}-{notebook}-{os.urandom(4).hex()}"
-            known = cache.set_aside(cache.read(cache_path(root, assignment, student, notebook)),
-                                    job_keys(root, assignment, student, notebook, sandboxed)[1])
+            # Keys before the bytes: a file replaced in between is graded as the new one under the old
+            # keys, so the next run grades it again (never the old file's result under the new keys).
+            keys_of[key] = job_keys(root, assignment, student, notebook, sandboxed)
+            stored = cache.read(cache_path(root, assignment, student, notebook))
+            known = cache.set_aside(stored, keys_of[key][1]) if student not in students else {}
             graph[key] = dask_task(assignment, notebook, source.read_text(encoding="utf-8"), submission.read_bytes(),
                                    sandboxed, only, known)
             job_of[key] = job
@@ -388,8 +393,7 @@ def _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out):
         try:
             for future in as_completed(futures):
                 try:
-                    student, notebook, _ = job_of[future.key]
-                    outcome = (*job_keys(root, assignment, student, notebook, sandboxed), future.result())
+                    outcome = (*keys_of[future.key], future.result())
                 except Exception as error:
                     outcome = error
                 finished(job_of[future.key], outcome)
@@ -531,12 +535,13 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
                       + (f", faulty cell{'s' if len(cells) > 1 else ''} {', '.join(cells)} set aside" if cells else ""))
 
     if scheduler and todo:
-        _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out)
+        _run_on_dask(root, assignment, todo, sandboxed, scheduler, finished, out, students)
     elif workers == 1 and started is None:
         def one_at_a_time(pending):
             for student, notebook, only in pending:
                 try:
-                    yield (student, notebook, only), run_job(root, assignment, student, notebook, sandboxed, only=only)
+                    yield (student, notebook, only), run_job(root, assignment, student, notebook, sandboxed, only=only,
+                                                             reuse_set_aside=student not in students)
                 except Exception as error:
                     yield (student, notebook, only), error
 
@@ -549,7 +554,8 @@ def run_all(root, assignment, jobs, sandboxed=True, out=sys.stdout, workers=None
             pool = (started and started.take()) or concurrent.futures.ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_worker_start)
             with pool:
-                futures = {pool.submit(_job, (str(root), assignment, job, sandboxed)): job for job in pending}
+                futures = {pool.submit(_job, (str(root), assignment, job, sandboxed, job[0] not in students)): job
+                           for job in pending}
                 try:
                     for future in concurrent.futures.as_completed(futures):
                         try:

@@ -255,7 +255,9 @@ def _task5_recipe_weights():
     """
     import sklearn
 
-    modules = (sys.modules[__name__], fixtures, sys.modules[ReferenceDigitCNN.__module__])
+    import helpers.datasets
+
+    modules = (sys.modules[__name__], fixtures, sys.modules[ReferenceDigitCNN.__module__], helpers.datasets)
     sources = [Path(module.__file__).read_text(encoding="utf-8") for module in modules]
     depends_on = [*sources, TASK5_RECIPE, torch.__version__, np.__version__, sklearn.__version__]
     return torch.from_numpy(computed_once("task5-recipe-weights", depends_on, _train_task5_recipe))

@@ -183,3 +183,27 @@ def test_the_test_key_follows_core_and_the_assignment_but_not_course_tooling(tmp
     assert first == after_course == after_course_package, "course tooling changes no result"
     assert len({after_course_package, after_core, after_tests, after_fixtures}) == 4, \
         "a change to core or to any module of the assignment must change the key"
+
+
+def test_a_package_that_another_account_could_change_is_refused(tmp_path, monkeypatch):
+    """Trusted tests run with the grader's rights: a folder open to others must not hold them."""
+    packages = tmp_path / "packages"
+    package = _package(packages, "demo_open")
+    monkeypatch.setenv(assignments.PATH_VARIABLE, str(packages))
+    package.chmod(0o777)
+    with pytest.raises(LookupError, match="can be written by other accounts"):
+        assignments.load("demo_open")
+    package.chmod(0o755)
+    (package / "nb01_demo.py").chmod(0o666)
+    with pytest.raises(LookupError, match="belongs to another account or can be written by others"):
+        assignments.load("demo_open")
+    (package / "nb01_demo.py").chmod(0o644)
+    assert assignments.load("demo_open").notebooks == {"01_demo": "nb01_demo"}
+
+
+def test_listed_folders_are_searched_first_and_relative_ones_resolved(tmp_path, monkeypatch):
+    _package(tmp_path / "packages", "demo_relative")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(assignments.PATH_VARIABLE, "packages")
+    assert assignments.search_path()[0] == tmp_path / "packages"
+    assert assignments.load("demo_relative").folder == (tmp_path / "packages" / "demo_relative")

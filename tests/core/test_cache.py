@@ -98,7 +98,7 @@ def test_the_student_s_cells_the_points_and_the_sandbox_are_in_every_key(package
 
 
 def test_course_tooling_is_not_in_the_key():
-    """Only grading/core and helpers.checking are the engine: grading/course/ is not read."""
+    """grading/core and the helpers package are the engine: grading/course/ is not read."""
     import grading.core
     from pathlib import Path
 
@@ -117,7 +117,11 @@ def test_course_tooling_is_not_in_the_key():
     finally:
         cache.file_digest = original
         cache.engine_digest.cache_clear()
-    assert read and all(core in p.parents or p.name == "checking.py" for p in read)
+    import helpers
+
+    shared = Path(helpers.__file__).resolve().parent
+    assert read and all(core in p.parents or shared in p.parents for p in read)
+    assert any(p.name == "checking.py" for p in read) and any(p.name == "datasets.py" for p in read)
     assert not any("course" in p.parts for p in read)
 
 

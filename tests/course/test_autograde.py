@@ -158,11 +158,15 @@ def test_a_cell_set_aside_is_not_run_again_when_its_tests_are_regraded(course):
     graded = json.loads(record_path.read_text())["result"]
     assert first["tests_graded"] == 2 and list(graded["faulty_cells"]) == ["max_pool2d"]
     assert [s["cells_set_aside"] for s in graded["setups"]] == [["max_pool2d"]]
-    again = grading.autograde(NAME, root, students=["hangs"], workers=1)
+    again = grading.autograde(NAME, root, tests=["test_max_pool2d", "test_avg_pool2d"], workers=1)
     regraded = json.loads(record_path.read_text())["result"]
-    assert again["tests_graded"] == 2 and list(regraded["faulty_cells"]) == ["max_pool2d"]
+    assert again["tests_graded"] == 8 and list(regraded["faulty_cells"]) == ["max_pool2d"]
     assert [s["cells_set_aside"] for s in regraded["setups"]] == [[]], "the hanging cell ran again"
     assert regraded["tests"]["test_max_pool2d"]["message"] == graded["tests"]["test_max_pool2d"]["message"]
+    # Asked for by name, the student is graded from scratch: the cell runs (and hangs) again.
+    by_name = grading.autograde(NAME, root, students=["hangs"], workers=1)
+    fresh = json.loads(record_path.read_text())["result"]
+    assert by_name["tests_graded"] == 2 and [s["cells_set_aside"] for s in fresh["setups"]] == [["max_pool2d"]]
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         scores = {g.name: g.auto_score for g in gradebook.find_submission_notebook(NOTEBOOK, NAME, "hangs").grades
                   if g.name in EXPECTED["correct"]}
